@@ -1,0 +1,278 @@
+import { cleanEnv, makeValidator, num, port, str, url, EnvError, EnvMissingError } from 'envalid';
+import { QUEUES, type QueueName } from './queues.js';
+
+/** `MAX/DURATION` (e.g. `10/1s`, `600/1m`) or `off`. */
+export interface RateLimit {
+  max: number;
+  durationMs: number;
+}
+
+const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+export function parseRateLimit(value: string): RateLimit | 'off' {
+  const v = value.trim().toLowerCase();
+  if (v === 'off') return 'off';
+  const m = /^(\d+)\/(\d*)(ms|s|m|h)$/.exec(v);
+  if (!m) throw new EnvError(`expected MAX/DURATION like 10/1s or 600/1m, or off; got "${value}"`);
+  const max = Number(m[1]);
+  const durationMs = Number(m[2] || '1') * UNITS[m[3]!]!;
+  if (max < 1 || durationMs < 1) throw new EnvError(`MAX and DURATION must be positive; got "${value}"`);
+  return { max, durationMs };
+}
+
+const rateLimit = makeValidator<RateLimit | 'off'>((v) => parseRateLimit(v));
+const optionalUrl = (docs: string) => url({ default: undefined, docs });
+const optional = (docs: string) => str({ default: undefined, docs });
+
+/** Providers' documented defaults, used when `<QUEUE>_RATE_LIMIT` is unset. */
+const DEFAULT_RATE_LIMIT: Record<QueueName, string> = {
+  email: '5/1s', // Resend: 5 requests/s per team (SendGrid allows far more)
+  sms: '30/1s', // Twilio queues beyond each sender's MPS; keep REST calls civil
+  whatsapp: '80/1s', // WhatsApp Business default throughput: 80 messages/s
+  meeting: '10/1s', // Zoom "medium" API class; Google Calendar per-user quota
+  appointment: 'off',
+  reminder: 'off',
+  webhook: 'off',
+};
+const DEFAULT_CONCURRENCY: Record<QueueName, number> = {
+  email: 10,
+  sms: 10,
+  whatsapp: 10,
+  meeting: 5,
+  appointment: 10,
+  reminder: 10,
+  webhook: 10,
+};
+
+const queueSpecs = Object.fromEntries(
+  QUEUES.flatMap((q) => {
+    const u = q.toUpperCase();
+    return [
+      [`${u}_CONCURRENCY`, num({ default: DEFAULT_CONCURRENCY[q], docs: `jobs in flight per process on ${q}` })],
+      [`${u}_RATE_LIMIT`, rateLimit({ default: parseRateLimit(DEFAULT_RATE_LIMIT[q]), docs: `global limit on ${q}` })],
+    ];
+  }),
+) as Record<string, ReturnType<typeof num> | ReturnType<typeof rateLimit>>;
+
+const specs = {
+  NODE_ENV: str({ default: 'production', choices: ['production', 'development', 'test'] }),
+  REDIS_URL: url({ default: 'redis://127.0.0.1:6379', docs: 'Redis (rediss:// for TLS)' }),
+  REDIS_CLUSTER_NODES: optional('comma-separated host:port seeds: connect to a Redis Cluster instead'),
+  QUEUE_PREFIX: str({ default: 'notif', docs: 'BullMQ key prefix' }),
+  LOG_LEVEL: str({ default: 'info', choices: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] }),
+  PORT: port({ default: 3000 }),
+  HOST: str({ default: '0.0.0.0' }),
+  API_TOKENS: optional('comma-separated bearer tokens for /v1'),
+  DASHBOARD_USER: optional('basic auth user for /admin/queues'),
+  DASHBOARD_PASSWORD: optional('basic auth password for /admin/queues'),
+  DASHBOARD_READ_ONLY: str({ default: 'false', choices: ['true', 'false'] }),
+  EMAIL_FROM: optional('default sender'),
+  RESEND_API_KEY: optional('Resend API key'),
+  RESEND_BASE_URL: optionalUrl('Resend API address'),
+  SENDGRID_API_KEY: optional('SendGrid API key'),
+  SENDGRID_API_BASE_URL: optionalUrl('SendGrid API address'),
+  TWILIO_ACCOUNT_SID: optional('Twilio account SID (AC...)'),
+  TWILIO_AUTH_TOKEN: optional('Twilio auth token'),
+  TWILIO_PHONE_NUMBER: optional('SMS sender, E.164'),
+  TWILIO_WHATSAPP_NUMBER: optional('WhatsApp sender, whatsapp:+E164'),
+  TWILIO_API_BASE_URL: optionalUrl('Twilio API address'),
+  ZOOM_API_KEY: optional('Zoom S2S OAuth client id'),
+  ZOOM_API_SECRET: optional('Zoom S2S OAuth client secret'),
+  ZOOM_ACCOUNT_ID: optional('Zoom account id'),
+  ZOOM_USER_ID: str({ default: 'me' }),
+  ZOOM_API_BASE_URL: url({ default: 'https://api.zoom.us/v2' }),
+  ZOOM_OAUTH_BASE_URL: url({ default: 'https://zoom.us' }),
+  GOOGLE_CLIENT_ID: optional('Google OAuth client id'),
+  GOOGLE_CLIENT_SECRET: optional('Google OAuth client secret'),
+  GOOGLE_REFRESH_TOKEN: optional('Google OAuth refresh token'),
+  GOOGLE_CALENDAR_ID: str({ default: 'primary' }),
+  GOOGLE_API_BASE_URL: url({ default: 'https://www.googleapis.com/' }),
+  GOOGLE_OAUTH_TOKEN_URL: url({ default: 'https://oauth2.googleapis.com/token' }),
+  WEBHOOK_URL: optionalUrl('outbound events receiver'),
+  WEBHOOK_SECRET: optional('HMAC secret for X-Signature'),
+  DEFAULT_LOCALE: str({ default: 'fr', choices: ['fr', 'en'] }),
+  DEFAULT_TIMEZONE: str({ default: 'Europe/Paris' }),
+  JOB_ATTEMPTS: num({ default: 6 }),
+  JOB_BACKOFF_MS: num({ default: 5000 }),
+  RATE_LIMIT_DEFAULT_WAIT_MS: num({ default: 60_000, docs: 'pause after a 429 without Retry-After' }),
+  MAX_RATE_LIMITED_STARTS: num({ default: 20, docs: 'extra starts a job may spend on 429s' }),
+  KEEP_COMPLETED_SECONDS: num({ default: 86_400 }),
+  KEEP_FAILED_SECONDS: num({ default: 604_800 }),
+  SHUTDOWN_TIMEOUT_MS: num({ default: 30_000 }),
+  LOCK_DURATION_MS: num({ default: 30_000, docs: 'job lock; a dead worker\'s jobs are re-run after about this long' }),
+  PROVIDER_TIMEOUT_MS: num({ default: 15_000, docs: 'HTTP timeout of one provider call' }),
+  ...queueSpecs,
+};
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+export interface QueueSettings {
+  concurrency: number;
+  rateLimit: RateLimit | 'off';
+}
+
+export type Env = Record<string, string | undefined>;
+
+function validate(env: Env) {
+  return cleanEnv(env, specs, {
+    reporter: ({ errors }) => {
+      const names = Object.entries(errors);
+      if (names.length === 0) return;
+      const lines = names.map(([k, e]) =>
+        e instanceof EnvMissingError ? `${k}: missing` : `${k}: ${(e as Error).message}`,
+      );
+      throw new ConfigError(`Invalid configuration: ${lines.join('; ')}`);
+    },
+  });
+}
+
+export interface Integration {
+  name: 'resend' | 'sendgrid' | 'twilio-sms' | 'twilio-whatsapp' | 'zoom' | 'google-meet' | 'webhooks';
+  enabled: boolean;
+  reason?: string;
+}
+
+function fail(variable: string, why: string): never {
+  throw new ConfigError(`Invalid configuration: ${variable}: ${why}`);
+}
+
+const E164 = /^\+[1-9]\d{6,14}$/;
+
+/** Reads and validates the environment once; everything else receives the result. */
+export function loadConfig(env: Env = process.env) {
+  const e = validate(env);
+  const has = (v: string | undefined): v is string => typeof v === 'string' && v.length > 0;
+
+  if (has(e.TWILIO_ACCOUNT_SID) && !e.TWILIO_ACCOUNT_SID.startsWith('AC'))
+    fail('TWILIO_ACCOUNT_SID', 'must start with "AC"');
+  if (has(e.TWILIO_PHONE_NUMBER) && !E164.test(e.TWILIO_PHONE_NUMBER))
+    fail('TWILIO_PHONE_NUMBER', 'must be E.164, e.g. +33612345678');
+  if (has(e.TWILIO_WHATSAPP_NUMBER) && !/^whatsapp:\+[1-9]\d{6,14}$/.test(e.TWILIO_WHATSAPP_NUMBER))
+    fail('TWILIO_WHATSAPP_NUMBER', 'must look like whatsapp:+33612345678');
+  if ((has(e.RESEND_API_KEY) || has(e.SENDGRID_API_KEY)) && !has(e.EMAIL_FROM))
+    fail('EMAIL_FROM', 'required when an email provider is configured');
+  if (has(e.DASHBOARD_USER) !== has(e.DASHBOARD_PASSWORD))
+    fail(has(e.DASHBOARD_USER) ? 'DASHBOARD_PASSWORD' : 'DASHBOARD_USER', 'set both or neither');
+  if (has(e.WEBHOOK_URL) && !has(e.WEBHOOK_SECRET)) fail('WEBHOOK_SECRET', 'required when WEBHOOK_URL is set');
+  if (!isTimeZone(e.DEFAULT_TIMEZONE)) fail('DEFAULT_TIMEZONE', `unknown IANA time zone "${e.DEFAULT_TIMEZONE}"`);
+  if (e.JOB_ATTEMPTS < 1) fail('JOB_ATTEMPTS', 'must be at least 1');
+
+  const queues = Object.fromEntries(
+    QUEUES.map((q) => {
+      const u = q.toUpperCase();
+      const concurrency = (e as unknown as Record<string, number>)[`${u}_CONCURRENCY`]!;
+      if (!Number.isInteger(concurrency) || concurrency < 1) fail(`${u}_CONCURRENCY`, 'must be a positive integer');
+      return [q, { concurrency, rateLimit: (e as unknown as Record<string, RateLimit | 'off'>)[`${u}_RATE_LIMIT`]! }];
+    }),
+  ) as Record<QueueName, QueueSettings>;
+
+  const twilio =
+    has(e.TWILIO_ACCOUNT_SID) && has(e.TWILIO_AUTH_TOKEN)
+      ? { accountSid: e.TWILIO_ACCOUNT_SID, authToken: e.TWILIO_AUTH_TOKEN, baseUrl: e.TWILIO_API_BASE_URL }
+      : undefined;
+
+  return {
+    env: e.NODE_ENV,
+    redis: {
+      url: e.REDIS_URL,
+      clusterNodes: has(e.REDIS_CLUSTER_NODES) ? e.REDIS_CLUSTER_NODES.split(',').map((s) => s.trim()) : undefined,
+      prefix: e.QUEUE_PREFIX,
+    },
+    logLevel: e.LOG_LEVEL,
+    http: {
+      port: e.PORT,
+      host: e.HOST,
+      apiTokens: has(e.API_TOKENS) ? e.API_TOKENS.split(',').map((t) => t.trim()).filter(Boolean) : [],
+      dashboard:
+        has(e.DASHBOARD_USER) && has(e.DASHBOARD_PASSWORD)
+          ? { user: e.DASHBOARD_USER, password: e.DASHBOARD_PASSWORD, readOnly: e.DASHBOARD_READ_ONLY === 'true' }
+          : undefined,
+    },
+    email: {
+      from: e.EMAIL_FROM,
+      resend: has(e.RESEND_API_KEY) ? { apiKey: e.RESEND_API_KEY, baseUrl: e.RESEND_BASE_URL } : undefined,
+      sendgrid: has(e.SENDGRID_API_KEY) ? { apiKey: e.SENDGRID_API_KEY, baseUrl: e.SENDGRID_API_BASE_URL } : undefined,
+    },
+    twilio,
+    sms: twilio && has(e.TWILIO_PHONE_NUMBER) ? { from: e.TWILIO_PHONE_NUMBER } : undefined,
+    whatsapp: twilio && has(e.TWILIO_WHATSAPP_NUMBER) ? { from: e.TWILIO_WHATSAPP_NUMBER } : undefined,
+    zoom:
+      has(e.ZOOM_API_KEY) && has(e.ZOOM_API_SECRET) && has(e.ZOOM_ACCOUNT_ID)
+        ? {
+            clientId: e.ZOOM_API_KEY,
+            clientSecret: e.ZOOM_API_SECRET,
+            accountId: e.ZOOM_ACCOUNT_ID,
+            userId: e.ZOOM_USER_ID,
+            apiBaseUrl: e.ZOOM_API_BASE_URL.replace(/\/+$/, ''),
+            oauthBaseUrl: e.ZOOM_OAUTH_BASE_URL.replace(/\/+$/, ''),
+          }
+        : undefined,
+    zoomHalfConfigured: (has(e.ZOOM_API_KEY) || has(e.ZOOM_API_SECRET)) && !has(e.ZOOM_ACCOUNT_ID),
+    google:
+      has(e.GOOGLE_CLIENT_ID) && has(e.GOOGLE_CLIENT_SECRET) && has(e.GOOGLE_REFRESH_TOKEN)
+        ? {
+            clientId: e.GOOGLE_CLIENT_ID,
+            clientSecret: e.GOOGLE_CLIENT_SECRET,
+            refreshToken: e.GOOGLE_REFRESH_TOKEN,
+            calendarId: e.GOOGLE_CALENDAR_ID,
+            apiBaseUrl: e.GOOGLE_API_BASE_URL,
+            tokenUrl: e.GOOGLE_OAUTH_TOKEN_URL,
+          }
+        : undefined,
+    webhook: has(e.WEBHOOK_URL) && has(e.WEBHOOK_SECRET) ? { url: e.WEBHOOK_URL, secret: e.WEBHOOK_SECRET } : undefined,
+    defaults: { locale: e.DEFAULT_LOCALE as 'fr' | 'en', timezone: e.DEFAULT_TIMEZONE },
+    jobs: {
+      attempts: e.JOB_ATTEMPTS,
+      backoffMs: e.JOB_BACKOFF_MS,
+      keepCompletedSeconds: e.KEEP_COMPLETED_SECONDS,
+      keepFailedSeconds: e.KEEP_FAILED_SECONDS,
+      rateLimitDefaultWaitMs: e.RATE_LIMIT_DEFAULT_WAIT_MS,
+      maxRateLimitedStarts: e.MAX_RATE_LIMITED_STARTS,
+      providerTimeoutMs: e.PROVIDER_TIMEOUT_MS,
+      lockDurationMs: e.LOCK_DURATION_MS,
+    },
+    queues,
+    shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+  };
+}
+
+export type Config = ReturnType<typeof loadConfig>;
+
+export function isTimeZone(tz: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** What is on and off, for the one start-up log line and `npm run doctor`. */
+export function integrations(c: Config): Integration[] {
+  const off = (name: Integration['name'], reason: string): Integration => ({ name, enabled: false, reason });
+  const on = (name: Integration['name']): Integration => ({ name, enabled: true });
+  return [
+    c.email.resend ? on('resend') : off('resend', 'RESEND_API_KEY not set'),
+    c.email.sendgrid
+      ? c.email.resend
+        ? off('sendgrid', 'Resend is configured and preferred')
+        : on('sendgrid')
+      : off('sendgrid', 'SENDGRID_API_KEY not set'),
+    c.sms ? on('twilio-sms') : off('twilio-sms', c.twilio ? 'TWILIO_PHONE_NUMBER not set' : 'TWILIO_ACCOUNT_SID/TWILIO_AUTH_TOKEN not set'),
+    c.whatsapp
+      ? on('twilio-whatsapp')
+      : off('twilio-whatsapp', c.twilio ? 'TWILIO_WHATSAPP_NUMBER not set' : 'TWILIO_ACCOUNT_SID/TWILIO_AUTH_TOKEN not set'),
+    c.zoom
+      ? on('zoom')
+      : off(
+          'zoom',
+          c.zoomHalfConfigured
+            ? 'ZOOM_ACCOUNT_ID not set: Zoom retired API-key apps, create a Server-to-Server OAuth app'
+            : 'ZOOM_API_KEY/ZOOM_API_SECRET/ZOOM_ACCOUNT_ID not set',
+        ),
+    c.google ? on('google-meet') : off('google-meet', 'GOOGLE_CLIENT_ID/GOOGLE_CLIENT_SECRET/GOOGLE_REFRESH_TOKEN not set'),
+    c.webhook ? on('webhooks') : off('webhooks', 'WEBHOOK_URL not set'),
+  ];
+}

@@ -1,0 +1,36 @@
+import type { ZodType } from 'zod';
+import { InvalidPayloadError } from '../errors.js';
+import type { QueueName } from '../queues.js';
+import {
+  appointment,
+  appointmentCancelled,
+  emailPayload,
+  meetingCreatePayload,
+  smsPayload,
+  whatsappPayload,
+} from './schemas.js';
+
+/** The jobs producers may add, by queue and job name (CONTRACT §3). */
+export const PRODUCER_JOBS = {
+  email: { send: emailPayload },
+  sms: { send: smsPayload },
+  whatsapp: { send: whatsappPayload },
+  meeting: { create: meetingCreatePayload },
+  appointment: { booked: appointment, rescheduled: appointment, cancelled: appointmentCancelled },
+} as const satisfies Partial<Record<QueueName, Record<string, ZodType>>>;
+
+export interface Issue {
+  path: string;
+  message: string;
+}
+
+export function issuesOf(error: { issues: readonly { path: readonly PropertyKey[]; message: string }[] }): Issue[] {
+  return error.issues.map((i) => ({ path: i.path.map(String).join('.'), message: i.message }));
+}
+
+/** Parses with `schema` or throws `InvalidPayloadError` naming every offending field. */
+export function parsePayload<T>(schema: ZodType<T>, data: unknown): T {
+  const r = schema.safeParse(data);
+  if (!r.success) throw new InvalidPayloadError(issuesOf(r.error));
+  return r.data;
+}

@@ -1,0 +1,25 @@
+/** Job return values (CONTRACT §4). */
+export interface Skipped {
+  status: 'skipped';
+  reason: string;
+}
+export interface EmailSent {
+  status: 'sent';
+  provider: 'resend' | 'sendgrid';
+  messageId: string;
+}
+export interface TextSent {
+  status: 'sent';
+  provider: 'twilio';
+  messageId: string;
+  providerStatus: string;
+}
+export interface MeetingCreated {
+  status: 'created';
+  visioProvider: 'ZOOM' | 'GOOGLE_MEET';
+  visioUrl: string;
+  visioMeetingId: string;
+  password?: string;
+}
+
+export const skipped = (reason: string): Skipped => ({ status: 'skipped', reason });

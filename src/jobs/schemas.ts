@@ -1,0 +1,144 @@
+import { z } from 'zod';
+import { isTimeZone } from '../config.js';
+
+/**
+ * One schema per job kind: the single source of truth for the producer client,
+ * the HTTP API and the workers (which re-validate: other-language producers write
+ * straight into Redis). Types are inferred from these.
+ */
+
+const NO_CRLF = /^[^\r\n]*$/;
+export const E164 = /^\+[1-9]\d{6,14}$/;
+
+export const phone = z
+  .string()
+  .regex(E164, 'must be an E.164 phone number: "+" then country code and number, e.g. +33612345678');
+
+export const emailAddress = z
+  .string()
+  .max(320)
+  .regex(NO_CRLF, 'must not contain line breaks')
+  .pipe(z.email('must be a valid email address'));
+
+/** `paul@example.com` or `Paul Durand <paul@example.com>`. */
+export const mailbox = z
+  .string()
+  .max(400)
+  .regex(NO_CRLF, 'must not contain line breaks')
+  .superRefine((v, ctx) => {
+    const m = /^\s*(?:"?([^"<>]*)"?\s*<([^<>\s]+)>|([^<>\s]+))\s*$/.exec(v);
+    const addr = m?.[2] ?? m?.[3];
+    if (!addr || !z.email().safeParse(addr).success)
+      ctx.addIssue({ code: 'custom', message: 'must be an email address or "Name <address>"' });
+  });
+
+const id = z
+  .string()
+  .min(1)
+  .max(128)
+  .regex(/^[A-Za-z0-9_.-]+$/, 'may only contain letters, digits, "_", "-" and "."');
+
+export const timeZone = z.string().refine(isTimeZone, 'must be an IANA time zone, e.g. Europe/Paris');
+
+/** ISO 8601 with an explicit zone: `Z` or `+01:00`. */
+export const zonedDateTime = z.iso.datetime({
+  offset: true,
+  message: 'must be an ISO 8601 date-time with a zone, e.g. 2024-01-15T10:00:00Z or 2024-01-15T11:00:00+01:00',
+});
+
+const tags = z.record(
+  z.string().regex(/^[A-Za-z0-9_-]{1,256}$/, 'tag names: letters, digits, "_" and "-"'),
+  z.string().max(256).regex(/^[A-Za-z0-9_-]*$/, 'tag values: letters, digits, "_" and "-"'),
+);
+
+export const MAX_EMAIL_BODY = 256 * 1024;
+export const MAX_RECIPIENTS = 50;
+
+export const emailPayload = z
+  .object({
+    to: z.union([emailAddress, z.array(emailAddress).min(1).max(MAX_RECIPIENTS)]),
+    subject: z.string().min(1).max(998).regex(NO_CRLF, 'must not contain line breaks'),
+    html: z.string().min(1).max(MAX_EMAIL_BODY).optional(),
+    text: z.string().min(1).max(MAX_EMAIL_BODY).optional(),
+    from: mailbox.optional(),
+    replyTo: emailAddress.optional(),
+    tags: tags.optional(),
+  })
+  .refine((p) => p.html !== undefined || p.text !== undefined, {
+    message: 'at least one of html or text is required',
+    path: ['html'],
+  });
+
+export const smsPayload = z.object({
+  to: phone,
+  // Twilio's own ceiling for one message (10 segments).
+  body: z.string().min(1).max(1600),
+});
+
+export const whatsappPayload = z
+  .object({
+    to: phone,
+    body: z.string().min(1).max(4096).optional(),
+    contentSid: z
+      .string()
+      .regex(/^HX[0-9a-fA-F]{32}$/, 'must be a Twilio Content SID: HX and 32 hex digits')
+      .optional(),
+    contentVariables: z.record(z.string().max(64), z.string().max(1024)).optional(),
+  })
+  .superRefine((p, ctx) => {
+    if ((p.body === undefined) === (p.contentSid === undefined))
+      ctx.addIssue({ code: 'custom', path: ['body'], message: 'give exactly one of body or contentSid' });
+    if (p.contentVariables && !p.contentSid)
+      ctx.addIssue({ code: 'custom', path: ['contentVariables'], message: 'only with contentSid' });
+  });
+
+export const visioProvider = z.enum(['ZOOM', 'GOOGLE_MEET', 'CUSTOM']);
+export const meetingProvider = z.enum(['ZOOM', 'GOOGLE_MEET']);
+
+export const meetingCreatePayload = z.object({
+  appointmentId: id,
+  scheduledAt: zonedDateTime,
+  duration: z.number().int().min(1).max(24 * 60),
+  visioProvider: meetingProvider,
+  topic: z.string().min(1).max(200).optional(),
+  timezone: timeZone.optional(),
+  attendees: z.array(emailAddress).max(100).optional(),
+});
+
+const person = z.object({
+  name: z.string().min(1).max(200),
+  email: emailAddress.optional(),
+  phone: phone.optional(),
+});
+
+export const reminderChannel = z.enum(['email', 'sms', 'whatsapp']);
+
+export const appointment = z.object({
+  id,
+  scheduledAt: zonedDateTime,
+  duration: z.number().int().min(1).max(24 * 60),
+  title: z.string().min(1).max(200),
+  timezone: timeZone.optional(),
+  locale: z.enum(['fr', 'en']).optional(),
+  visioProvider: visioProvider.nullish(),
+  visioUrl: z
+    .url({ protocol: /^https?$/, message: 'must be an http(s) URL' })
+    .max(2048)
+    .nullish(),
+  host: person.optional(),
+  attendee: person,
+  reminderChannels: z.array(reminderChannel).max(3).optional(),
+});
+
+export const appointmentCancelled = z.object({
+  id,
+  reason: z.string().max(500).optional(),
+});
+
+export type EmailPayload = z.infer<typeof emailPayload>;
+export type SmsPayload = z.infer<typeof smsPayload>;
+export type WhatsAppPayload = z.infer<typeof whatsappPayload>;
+export type MeetingCreatePayload = z.infer<typeof meetingCreatePayload>;
+export type Appointment = z.infer<typeof appointment>;
+export type AppointmentCancelled = z.infer<typeof appointmentCancelled>;
+export type ReminderChannel = z.infer<typeof reminderChannel>;

@@ -1,0 +1,45 @@
+import { pino, type Logger } from 'pino';
+
+export type { Logger };
+
+/**
+ * Keys whose values never reach a log line, wherever they sit in the object:
+ * credentials, and message content (bodies, subjects, template variables).
+ */
+const REDACT = [
+  'apiKey', 'authToken', 'token', 'accessToken', 'refreshToken', 'clientSecret', 'secret', 'password',
+  'authorization', 'Authorization', 'headers.authorization', 'body', 'html', 'text', 'subject', 'contentVariables',
+  'data', 'payload',
+].flatMap((k) => [k, `*.${k}`]);
+
+export function createLogger(level: string, destination?: pino.DestinationStream): Logger {
+  return pino(
+    {
+      level,
+      base: { pid: process.pid },
+      redact: { paths: REDACT, censor: '[redacted]' },
+      serializers: { err: pino.stdSerializers.err },
+    },
+    destination,
+  );
+}
+
+/** `+33612345678` -> `+336******78`; `paul.durand@example.com` -> `p***@example.com`. */
+export function maskRecipient(value: string): string {
+  const v = value.replace(/^whatsapp:/, '');
+  const at = v.indexOf('@');
+  if (at > 0) return `${v[0]}***${v.slice(at)}`;
+  if (v.length <= 6) return '***';
+  return `${v.slice(0, 4)}${'*'.repeat(Math.max(3, v.length - 6))}${v.slice(-2)}`;
+}
+
+export function maskRecipients(to: string | string[]): string {
+  return (Array.isArray(to) ? to : [to]).map(maskRecipient).join(',');
+}
+
+/** Removes anything that looks like a credential from an error message before it is logged or stored. */
+export function scrub(message: string, secrets: readonly (string | undefined)[]): string {
+  let out = message;
+  for (const s of secrets) if (s && s.length >= 6) out = out.split(s).join('[redacted]');
+  return out.replace(/\+[1-9]\d{6,14}/g, (m) => maskRecipient(m));
+}

@@ -1,0 +1,16 @@
+import type { WhatsAppPayload } from '../jobs/schemas.js';
+import { skipped, type Skipped, type TextSent } from '../jobs/results.js';
+import type { SendContext, WhatsAppProvider } from '../providers/types.js';
+
+export interface WhatsAppDeps extends SendContext {
+  provider?: WhatsAppProvider;
+  /** `whatsapp:+E164` */
+  from?: string;
+}
+
+export async function sendWhatsApp(payload: WhatsAppPayload, deps: WhatsAppDeps): Promise<TextSent | Skipped> {
+  if (!deps.provider || !deps.from)
+    return skipped('WhatsApp is not configured: set TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and TWILIO_WHATSAPP_NUMBER');
+  const receipt = await deps.provider.sendWhatsApp({ ...payload, from: deps.from }, deps);
+  return { status: 'sent', provider: 'twilio', ...receipt };
+}

@@ -1,0 +1,93 @@
+import { Resend, type CreateEmailOptions, type ErrorResponse } from 'resend';
+import { parseRetryAfter, permanent, rateLimited, transient, type ProviderError } from '../errors.js';
+import { maskRecipient, scrub } from '../logger.js';
+import type { EmailProvider } from './types.js';
+
+export interface ResendOptions {
+  apiKey: string;
+  baseUrl?: string;
+  timeoutMs?: number;
+}
+
+const DEFAULT_BASE_URL = 'https://api.resend.com';
+const DAY_MS = 86_400_000;
+
+/** Resend via its official SDK. The SDK never throws: it answers `{data, error, headers}`. */
+export function createResend(opts: ResendOptions): EmailProvider {
+  // The SDK falls back to process.env (RESEND_API_KEY, RESEND_BASE_URL, RESEND_USER_AGENT)
+  // for anything not passed: pass everything so config stays the only source.
+  if (!opts.apiKey) throw new Error('createResend: apiKey is required');
+  const resend = new Resend(opts.apiKey, {
+    baseUrl: (opts.baseUrl || DEFAULT_BASE_URL).replace(/\/+$/, ''),
+    userAgent: 'notification-worker (resend-node)',
+  });
+  const timeoutMs = opts.timeoutMs ?? 15_000;
+  const clean = (m: string) => scrub(m, [opts.apiKey]).replace(/[^\s<>()"'`,;:]+@[^\s<>()"'`,;:]+/g, maskRecipient);
+
+  return {
+    name: 'resend',
+    async send(message, ctx) {
+      const payload = {
+        from: message.from,
+        to: message.to,
+        subject: message.subject,
+        html: message.html,
+        text: message.text,
+        replyTo: message.replyTo,
+        tags: message.tags && Object.entries(message.tags).map(([name, value]) => ({ name, value })),
+      } as CreateEmailOptions; // the schema guarantees html or text; the SDK's union cannot see it
+      let res;
+      try {
+        res = await resend.emails.send(payload, {
+          idempotencyKey: ctx.idempotencyKey,
+          // The SDK has no timeout option but hands its request options to fetch.
+          signal: AbortSignal.timeout(timeoutMs),
+        });
+      } catch (err) {
+        // Only an abort while reading an error body escapes the SDK: outcome unknown, retry.
+        throw transient(`resend: ${clean((err as Error).message)}`);
+      }
+      if (res.error) throw mapResendError(res.error, res.headers, clean);
+      return { messageId: res.data.id };
+    },
+  };
+}
+
+export function mapResendError(
+  error: ErrorResponse,
+  headers: Record<string, string> | null,
+  clean: (m: string) => string = (m) => m,
+  now = Date.now(),
+): ProviderError {
+  const status = error.statusCode;
+  const msg = `resend ${status ?? 'network'} ${error.name}: ${clean(error.message ?? '')}`;
+  const retryAfter = () =>
+    parseRetryAfter(headers?.['retry-after'], now) ??
+    // IETF RateLimit draft: ratelimit-reset is seconds until the window resets.
+    parseRetryAfter(headers?.['ratelimit-reset'], now);
+
+  switch (error.name) {
+    case 'daily_quota_exceeded':
+      // Not a failure: sending resumes when the quota resets (UTC day) unless told otherwise.
+      return rateLimited(msg, retryAfter() ?? DAY_MS - (now % DAY_MS));
+    case 'rate_limit_exceeded':
+    case 'monthly_quota_exceeded':
+      return rateLimited(msg, retryAfter());
+    case 'missing_api_key':
+    case 'invalid_api_key':
+    case 'restricted_api_key':
+      return permanent('PROVIDER_AUTH', msg);
+    // Another request with this key is still in flight; the key makes the retry safe.
+    case 'concurrent_idempotent_requests':
+      return transient(msg);
+    case 'invalid_idempotent_request':
+      return permanent('PROVIDER_REJECTED', msg);
+  }
+  // statusCode null: the request never got an answer (network, timeout): outcome unknown.
+  if (status == null || status >= 500 || status === 408) return transient(msg);
+  if (status === 429) return rateLimited(msg, retryAfter());
+  if (status === 401 || status === 403) return permanent('PROVIDER_AUTH', msg);
+  if (error.name === 'validation_error' && /`to`|\bto\b field|recipient/i.test(error.message ?? ''))
+    return permanent('INVALID_RECIPIENT', msg);
+  return permanent('PROVIDER_REJECTED', msg);
+}

@@ -1,0 +1,201 @@
+import { UnrecoverableError, Worker, type Job, type Queue } from 'bullmq';
+import type { Config, RateLimit } from '../config.js';
+import { InvalidPayloadError, ProviderError, type ErrorCode } from '../errors.js';
+import type { Logger } from '../logger.js';
+import type { QueueName } from '../queues.js';
+import { key, queuePrefix, type RedisClient } from '../redis.js';
+
+/** What a queue's handler does with one job; the runtime owns retries, limits and logs. */
+export interface QueueHandler {
+  queue: QueueName;
+  /** Vendor name for the log line, e.g. "resend"; may depend on the job. */
+  provider(job: Job): string;
+  /**
+   * Non-idempotent providers (Twilio, SendGrid): a marker written on success and checked
+   * before sending keeps a re-run (stalled job, retry after a late error) from sending twice.
+   */
+  deliverOnce?: boolean;
+  /** The recipient, for a masked log field. */
+  recipient?(job: Job): string | string[] | undefined;
+  run(job: Job, ctx: JobContext): Promise<JobResult>;
+}
+
+export interface JobContext {
+  /** Stable across every attempt of this job, distinct from any later job reusing its id. */
+  idempotencyKey: string;
+  attempt: number;
+  logger: Logger;
+}
+
+export interface JobResult {
+  status: string;
+}
+
+export type Outcome = 'completed' | 'skipped' | 'replayed' | 'retrying' | 'rate_limited' | 'failed';
+
+export interface JobOutcome {
+  queue: QueueName;
+  name: string;
+  jobId: string;
+  provider: string;
+  attempt: number;
+  durationMs: number;
+  /** When the job was added: for end-to-end latency. */
+  enqueuedAt: number;
+  outcome: Outcome;
+  code?: ErrorCode;
+  result?: JobResult;
+  failedReason?: string;
+}
+
+export interface RuntimeDeps {
+  config: Config;
+  connection: RedisClient;
+  logger: Logger;
+  /** Queue handles of this process, for manual rate limits and follow-up jobs. */
+  queue(name: QueueName): Queue;
+  /** Metrics, webhooks: called once per attempt outcome, never allowed to fail the job. */
+  onOutcome?: (o: JobOutcome, job: Job) => void | Promise<void>;
+  /** Masks recipients for logs. */
+  mask(to: string | string[]): string;
+}
+
+/**
+ * BullMQ counts starts in fixed windows, so MAX per DURATION can let 2×MAX through around
+ * a window edge. One start per DURATION/MAX instead bounds any rolling window of DURATION
+ * to MAX + 1 starts. "off" still needs a limiter: BullMQ ignores a manual rate limit
+ * (our 429 pause) on a queue without one.
+ */
+export function limiterFor(rl: RateLimit | 'off'): { max: number; duration: number } {
+  if (rl === 'off') return { max: 2 ** 31 - 1, duration: 1000 };
+  return { max: 1, duration: Math.max(1, Math.ceil(rl.durationMs / rl.max)) };
+}
+
+/** Jobs pushed by other-language producers carry no retry options: the worker supplies them. */
+export function applyRetryPolicy(job: Job, jobs: Config['jobs']): void {
+  if (!job.opts.attempts || job.opts.attempts < 1) job.opts.attempts = jobs.attempts;
+  if (!job.opts.backoff) job.opts.backoff = { type: 'exponential', delay: jobs.backoffMs, jitter: 0.5 };
+}
+
+const MARKER_TTL_SECONDS = 7 * 24 * 3600;
+
+export function createWorker(handler: QueueHandler, deps: RuntimeDeps): Worker {
+  const { config, connection, logger } = deps;
+  const settings = config.queues[handler.queue];
+  const log = logger.child({ queue: handler.queue });
+
+  const report = async (job: Job, started: number, o: Omit<JobOutcome, 'queue' | 'name' | 'jobId' | 'provider' | 'attempt' | 'durationMs' | 'enqueuedAt'>) => {
+    const outcome: JobOutcome = {
+      queue: handler.queue,
+      name: job.name,
+      jobId: job.id!,
+      provider: safe(() => handler.provider(job)) ?? 'unknown',
+      attempt: job.attemptsMade + 1,
+      durationMs: Date.now() - started,
+      enqueuedAt: job.timestamp,
+      ...o,
+    };
+    const to = safe(() => handler.recipient?.(job));
+    const level = o.outcome === 'failed' || o.outcome === 'skipped' ? 'warn' : 'info';
+    log[level](
+      {
+        jobId: outcome.jobId,
+        job: outcome.name,
+        provider: outcome.provider,
+        attempt: outcome.attempt,
+        durationMs: outcome.durationMs,
+        outcome: outcome.outcome,
+        ...(o.code && { code: o.code }),
+        ...(o.failedReason && { reason: o.failedReason }),
+        ...(o.outcome === 'skipped' && { reason: String((o.result as { reason?: string } | undefined)?.reason ?? '') }),
+        ...(to && { to: deps.mask(to) }),
+      },
+      `job ${outcome.outcome}`,
+    );
+    try {
+      await deps.onOutcome?.(outcome, job);
+    } catch (err) {
+      log.error({ err, jobId: job.id }, 'outcome hook failed');
+    }
+  };
+
+  const processor = async (job: Job): Promise<JobResult> => {
+    const started = Date.now();
+    applyRetryPolicy(job, config.jobs);
+    const idempotencyKey = `${handler.queue}-${job.id}-${job.timestamp}`;
+    const marker = key(config.redis, 'delivered', handler.queue, String(job.id), String(job.timestamp));
+    try {
+      if (handler.deliverOnce) {
+        const previous = await connection.get(marker);
+        if (previous) {
+          const result = JSON.parse(previous) as JobResult;
+          await report(job, started, { outcome: 'replayed', result });
+          return result;
+        }
+      }
+      const result = await handler.run(job, {
+        idempotencyKey,
+        attempt: job.attemptsMade + 1,
+        logger: log.child({ jobId: job.id }),
+      });
+      if (handler.deliverOnce && result.status !== 'skipped')
+        await connection.set(marker, JSON.stringify(result), 'EX', MARKER_TTL_SECONDS);
+      await report(job, started, { outcome: result.status === 'skipped' ? 'skipped' : 'completed', result });
+      return result;
+    } catch (err) {
+      throw await translate(err, job, started);
+    }
+  };
+
+  /** Maps our errors onto BullMQ's three behaviours: fail now, retry with backoff, wait. */
+  const translate = async (err: unknown, job: Job, started: number): Promise<Error> => {
+    if (err instanceof InvalidPayloadError) {
+      await report(job, started, { outcome: 'failed', code: 'INVALID_PAYLOAD', failedReason: err.message });
+      return new UnrecoverableError(err.message);
+    }
+    const perr =
+      err instanceof ProviderError
+        ? err
+        : new ProviderError('PROVIDER_UNAVAILABLE', (err as Error)?.message ?? String(err), 'transient');
+    if (perr.kind === 'permanent') {
+      await report(job, started, { outcome: 'failed', code: perr.code, failedReason: perr.message });
+      return new UnrecoverableError(perr.message);
+    }
+    const attempts = job.opts.attempts ?? config.jobs.attempts;
+    // A 429 does not consume an attempt, but a job must not loop on 429s forever.
+    const startsLeft = job.attemptsStarted < attempts + config.jobs.maxRateLimitedStarts;
+    if (perr.kind === 'rate_limited' && startsLeft) {
+      const waitMs = perr.retryAfterMs ?? config.jobs.rateLimitDefaultWaitMs;
+      await deps.queue(handler.queue).rateLimit(Math.max(1, waitMs));
+      await report(job, started, { outcome: 'rate_limited', code: perr.code, failedReason: `${perr.message} (waiting ${waitMs} ms)` });
+      return Worker.RateLimitError();
+    }
+    const last = job.attemptsMade + 1 >= attempts;
+    await report(job, started, { outcome: last ? 'failed' : 'retrying', code: perr.code, failedReason: perr.message });
+    return new Error(perr.message);
+  };
+
+  const worker = new Worker(handler.queue, processor, {
+    connection,
+    prefix: queuePrefix(config.redis),
+    concurrency: settings.concurrency,
+    limiter: limiterFor(settings.rateLimit),
+    removeOnComplete: { age: config.jobs.keepCompletedSeconds },
+    removeOnFail: { age: config.jobs.keepFailedSeconds },
+    lockDuration: config.jobs.lockDurationMs,
+    stalledInterval: config.jobs.lockDurationMs,
+    // A worker killed mid-job leaves it stalled; re-running it is safe (delivery markers).
+    maxStalledCount: 5,
+    autorun: false,
+  });
+  worker.on('error', (err) => log.error({ err: { message: err.message } }, 'worker error'));
+  return worker;
+}
+
+function safe<T>(f: () => T): T | undefined {
+  try {
+    return f();
+  } catch {
+    return undefined;
+  }
+}
