@@ -36,17 +36,17 @@ export function createResend(opts: ResendOptions): EmailProvider {
         replyTo: message.replyTo,
         tags: message.tags && Object.entries(message.tags).map(([name, value]) => ({ name, value })),
       } as CreateEmailOptions; // the schema guarantees html or text; the SDK's union cannot see it
+      // The SDK has no timeout option but hands its request options to fetch.
+      const signal = AbortSignal.timeout(timeoutMs);
       let res;
       try {
-        res = await resend.emails.send(payload, {
-          idempotencyKey: ctx.idempotencyKey,
-          // The SDK has no timeout option but hands its request options to fetch.
-          signal: AbortSignal.timeout(timeoutMs),
-        });
+        res = await resend.emails.send(payload, { idempotencyKey: ctx.idempotencyKey, signal });
       } catch (err) {
         // Only an abort while reading an error body escapes the SDK: outcome unknown, retry.
         throw transient(`resend: ${clean((err as Error).message)}`);
       }
+      // The SDK reports a timeout like any network failure; say which it was.
+      if (res.error && res.error.statusCode == null && signal.aborted) throw transient(`resend: no answer within ${timeoutMs} ms`);
       if (res.error) throw mapResendError(res.error, res.headers, clean);
       return { messageId: res.data.id };
     },
