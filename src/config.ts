@@ -101,6 +101,7 @@ const specs = {
   SHUTDOWN_TIMEOUT_MS: num({ default: 30_000 }),
   LOCK_DURATION_MS: num({ default: 30_000, docs: 'job lock; a dead worker\'s jobs are re-run after about this long' }),
   PROVIDER_TIMEOUT_MS: num({ default: 15_000, docs: 'HTTP timeout of one provider call' }),
+  STUCK_AFTER_MS: num({ default: 180_000, docs: 'a queue with waiting jobs, none active and none finished for this long is reported stuck' }),
   ...queueSpecs,
 };
 
@@ -235,6 +236,7 @@ export function loadConfig(env: Env = process.env) {
     },
     queues,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+    metrics: { stuckAfterMs: e.STUCK_AFTER_MS },
   };
 }
 

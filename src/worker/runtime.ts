@@ -1,7 +1,7 @@
 import { UnrecoverableError, Worker, type Job, type Queue } from 'bullmq';
 import type { Config, RateLimit } from '../config.js';
 import { InvalidPayloadError, ProviderError, type ErrorCode } from '../errors.js';
-import type { Logger } from '../logger.js';
+import { scrub, type Logger } from '../logger.js';
 import type { QueueName } from '../queues.js';
 import { key, queuePrefix, type RedisClient } from '../redis.js';
 
@@ -157,9 +157,11 @@ export function createWorker(handler: QueueHandler, deps: RuntimeDeps): Worker {
       err instanceof ProviderError
         ? err
         : new ProviderError('PROVIDER_UNAVAILABLE', (err as Error)?.message ?? String(err), 'transient');
+    // Vendors echo recipients in their messages; failedReason is shown on the dashboard and logged.
+    const message = scrub(perr.message, []);
     if (perr.kind === 'permanent') {
-      await report(job, started, { outcome: 'failed', code: perr.code, failedReason: perr.message });
-      return new UnrecoverableError(perr.message);
+      await report(job, started, { outcome: 'failed', code: perr.code, failedReason: message });
+      return new UnrecoverableError(message);
     }
     const attempts = job.opts.attempts ?? config.jobs.attempts;
     // A 429 does not consume an attempt, but a job must not loop on 429s forever.
@@ -167,12 +169,12 @@ export function createWorker(handler: QueueHandler, deps: RuntimeDeps): Worker {
     if (perr.kind === 'rate_limited' && startsLeft) {
       const waitMs = perr.retryAfterMs ?? config.jobs.rateLimitDefaultWaitMs;
       await deps.queue(handler.queue).rateLimit(Math.max(1, waitMs));
-      await report(job, started, { outcome: 'rate_limited', code: perr.code, failedReason: `${perr.message} (waiting ${waitMs} ms)` });
+      await report(job, started, { outcome: 'rate_limited', code: perr.code, failedReason: `${message} (waiting ${waitMs} ms)` });
       return Worker.RateLimitError();
     }
     const last = job.attemptsMade + 1 >= attempts;
-    await report(job, started, { outcome: last ? 'failed' : 'retrying', code: perr.code, failedReason: perr.message });
-    return new Error(perr.message);
+    await report(job, started, { outcome: last ? 'failed' : 'retrying', code: perr.code, failedReason: message });
+    return new Error(message);
   };
 
   const worker = new Worker(handler.queue, processor, {

@@ -42,6 +42,13 @@ export class FakeServer {
     return this;
   }
 
+  /** Forgets recorded requests, queued replies and latency (subclasses clear their own state too). */
+  reset(): void {
+    this.requests.length = 0;
+    this.queued.length = 0;
+    this.latencyMs = 0;
+  }
+
   /** Requests that reached a route with `method` and a path matching `pattern`. */
   received(method: string, pattern: RegExp): RecordedRequest[] {
     return this.requests.filter((r) => r.method === method && pattern.test(r.path));
