@@ -137,5 +137,9 @@ describe('worker processes', () => {
     for (const secret of [twilio.authToken, resend.apiKey, 'BODY-SMS-SECRET', 'SUBJECT-SECRET', 'BODY-HTML-SECRET', '+33612345678', '+15005550001', '33612345678', 'paul.durand'])
       expect(text, `log contains ${secret}`).not.toContain(secret);
     expect(text).toMatch(/\+336\*+78/);
+    // One start-up line lists what is on and why the rest is off.
+    const integrations = text.split('\n').filter((l) => l.includes('"msg":"integrations"'));
+    expect(integrations).toHaveLength(1);
+    expect(JSON.parse(integrations[0]!)).toMatchObject({ enabled: ['resend', 'twilio-sms'], disabled: { zoom: expect.any(String), sendgrid: expect.any(String) } });
   });
 });
