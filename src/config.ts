@@ -105,6 +105,9 @@ const specs = {
   ...queueSpecs,
 };
 
+/** Every variable the service reads (for .env.example and the container checks). */
+export const CONFIG_VARIABLES = Object.keys(specs);
+
 export class ConfigError extends Error {
   override name = 'ConfigError';
 }
@@ -143,7 +146,8 @@ const E164 = /^\+[1-9]\d{6,14}$/;
 
 /** Reads and validates the environment once; everything else receives the result. */
 export function loadConfig(env: Env = process.env) {
-  const e = validate(env);
+  // `FOO=` in a .env file means "not set", as in the shipped .env.example.
+  const e = validate(Object.fromEntries(Object.entries(env).filter(([, v]) => v !== '')));
   const has = (v: string | undefined): v is string => typeof v === 'string' && v.length > 0;
 
   if (has(e.TWILIO_ACCOUNT_SID) && !e.TWILIO_ACCOUNT_SID.startsWith('AC'))
