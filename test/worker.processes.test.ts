@@ -85,7 +85,7 @@ describe('worker processes', () => {
     await first!.kill('SIGKILL');
     const atKill = twilio.delivered.length;
     await spawnWorkers(1, env);
-    await until(async () => (await c.queue('sms').getJobCounts('completed')).completed >= N, 60_000, 'all jobs completed');
+    await until(async () => ((await c.queue('sms').getJobCounts('completed')).completed ?? 0) >= N, 60_000, 'all jobs completed');
     const bodies = twilio.delivered.map((d) => d.body!);
     const distinct = new Set(bodies);
     const duplicates = bodies.length - distinct.size;
