@@ -27,6 +27,7 @@ export function createLogger(level: string, destination?: pino.DestinationStream
 /** `+33612345678` -> `+336******78`; `paul.durand@example.com` -> `p***@example.com`. */
 export function maskRecipient(value: string): string {
   const v = value.replace(/^whatsapp:/, '');
+  if (v.length > 320) return '***'; // no address is this long: junk from a bad payload, kept out of log lines
   const at = v.indexOf('@');
   if (at > 0) return `${v[0]}***${v.slice(at)}`;
   if (v.length <= 6) return '***';

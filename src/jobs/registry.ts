@@ -6,6 +6,8 @@ import {
   appointmentCancelled,
   emailPayload,
   meetingCreatePayload,
+  meetingDeletePayload,
+  meetingUpdatePayload,
   smsPayload,
   whatsappPayload,
 } from './schemas.js';
@@ -15,7 +17,7 @@ export const PRODUCER_JOBS = {
   email: { send: emailPayload },
   sms: { send: smsPayload },
   whatsapp: { send: whatsappPayload },
-  meeting: { create: meetingCreatePayload },
+  meeting: { create: meetingCreatePayload, update: meetingUpdatePayload, delete: meetingDeletePayload },
   appointment: { booked: appointment, rescheduled: appointment, cancelled: appointmentCancelled },
 } as const satisfies Partial<Record<QueueName, Record<string, ZodType>>>;
 

@@ -23,3 +23,20 @@ export interface MeetingCreated {
 }
 
 export const skipped = (reason: string): Skipped => ({ status: 'skipped', reason });
+export interface MeetingUpdated {
+  status: 'updated';
+  visioProvider: 'ZOOM' | 'GOOGLE_MEET';
+  visioUrl: string;
+  visioMeetingId: string;
+}
+export interface MeetingDeleted {
+  status: 'deleted';
+  visioProvider: 'ZOOM' | 'GOOGLE_MEET';
+  visioMeetingId: string;
+}
+export interface WebhookDelivered {
+  status: 'delivered';
+  eventId: string;
+  type: string;
+  httpStatus: number;
+}

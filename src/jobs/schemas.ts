@@ -142,3 +142,18 @@ export type MeetingCreatePayload = z.infer<typeof meetingCreatePayload>;
 export type Appointment = z.infer<typeof appointment>;
 export type AppointmentCancelled = z.infer<typeof appointmentCancelled>;
 export type ReminderChannel = z.infer<typeof reminderChannel>;
+
+/** Moves the meeting this service created for the appointment (CONTRACT §5 `rescheduled`). */
+export const meetingUpdatePayload = z.object({
+  appointmentId: id,
+  scheduledAt: zonedDateTime,
+  duration: z.number().int().min(1).max(24 * 60),
+  timezone: timeZone.optional(),
+  topic: z.string().min(1).max(200).optional(),
+});
+
+/** Deletes the meeting this service created for the appointment (CONTRACT §5 `cancelled`). */
+export const meetingDeletePayload = z.object({ appointmentId: id });
+
+export type MeetingUpdatePayload = z.infer<typeof meetingUpdatePayload>;
+export type MeetingDeletePayload = z.infer<typeof meetingDeletePayload>;

@@ -48,3 +48,46 @@ export interface WhatsAppProvider {
   readonly name: 'twilio';
   sendWhatsApp(message: WhatsAppMessage, ctx: SendContext): Promise<MessageReceipt>;
 }
+
+/** Meetings (Zoom, Google Meet): one per appointment, created, moved and removed by id. */
+export type VisioKind = 'ZOOM' | 'GOOGLE_MEET';
+
+export interface MeetingSpec {
+  /** Our appointment id: providers derive idempotency handles (event id, request id, tag) from it. */
+  appointmentId: string;
+  topic: string;
+  /** ISO 8601 with a zone. */
+  startTime: string;
+  durationMinutes: number;
+  /** IANA zone the meeting is shown in. */
+  timezone: string;
+  attendees?: string[];
+}
+
+export interface MeetingChange {
+  startTime: string;
+  durationMinutes: number;
+  timezone: string;
+  topic?: string;
+}
+
+export interface CreatedMeeting {
+  /** The provider's handle for later moves and deletions (Zoom meeting id, Calendar event id). */
+  meetingId: string;
+  joinUrl: string;
+  password?: string;
+}
+
+export interface MeetingProvider {
+  readonly kind: VisioKind;
+  readonly name: 'zoom' | 'google-meet';
+  create(spec: MeetingSpec): Promise<CreatedMeeting>;
+  /**
+   * After an attempt whose outcome is unknown (timeout, crash before we stored the answer):
+   * the meeting that attempt may have created, if the provider can find it.
+   */
+  recover?(spec: MeetingSpec): Promise<CreatedMeeting | undefined>;
+  update(meetingId: string, change: MeetingChange): Promise<void>;
+  /** Resolves when the meeting is gone, including when it already was. */
+  remove(meetingId: string): Promise<void>;
+}

@@ -95,7 +95,11 @@ export function createWorker(handler: QueueHandler, deps: RuntimeDeps): Worker {
       enqueuedAt: job.timestamp,
       ...o,
     };
-    const to = safe(() => handler.recipient?.(job));
+    // Payloads may be anything (other-language producers, INVALID_PAYLOAD jobs): masking must not throw.
+    const to = safe(() => {
+      const r = handler.recipient?.(job);
+      return r ? deps.mask(r) : undefined;
+    });
     const level = o.outcome === 'failed' || o.outcome === 'skipped' ? 'warn' : 'info';
     log[level](
       {
@@ -108,7 +112,7 @@ export function createWorker(handler: QueueHandler, deps: RuntimeDeps): Worker {
         ...(o.code && { code: o.code }),
         ...(o.failedReason && { reason: o.failedReason }),
         ...(o.outcome === 'skipped' && { reason: String((o.result as { reason?: string } | undefined)?.reason ?? '') }),
-        ...(to && { to: deps.mask(to) }),
+        ...(to && { to }),
       },
       `job ${outcome.outcome}`,
     );
@@ -190,7 +194,12 @@ export function createWorker(handler: QueueHandler, deps: RuntimeDeps): Worker {
     maxStalledCount: 5,
     autorun: false,
   });
-  worker.on('error', (err) => log.error({ err: { message: err.message } }, 'worker error'));
+  worker.on('error', (err) => {
+    // Redis being away is said once per outage by the shared connection's watcher
+    // (process.ts); repeating it for every worker on every reconnect attempt buries it.
+    if (/ECONNREFUSED|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|ECONNRESET|Connection is closed/.test(err.message)) return;
+    log.error({ err: { message: err.message } }, 'worker error');
+  });
   return worker;
 }
 

@@ -1,0 +1,62 @@
+import type { Config } from '../config.js';
+import type { VisioKind } from '../providers/types.js';
+import { key, type RedisClient } from '../redis.js';
+
+/** The meeting this service created for an appointment: what moves and deletions need. */
+export interface StoredMeeting {
+  appointmentId: string;
+  visioProvider: VisioKind;
+  meetingId: string;
+  visioUrl: string;
+  password?: string;
+  scheduledAt: string;
+  duration: number;
+  /** The zone the meeting is shown in: a move that names none keeps it. */
+  timezone?: string;
+  createdAt: string;
+}
+
+const DAY_SECONDS = 86_400;
+/** Kept this long after the meeting's start (late reschedules, audits), and never less than this from now. */
+const KEEP_AFTER_START_SECONDS = 90 * DAY_SECONDS;
+/** An attempt marker outlives any retry schedule of a create job. */
+const ATTEMPT_TTL_SECONDS = 7 * DAY_SECONDS;
+
+/**
+ * One record per appointment in Redis. Keys live under `meetings`, not `meeting`: the
+ * latter is BullMQ's namespace for the meeting queue (`<prefix>:meeting:<jobId>`), where an
+ * appointment id such as "1" or "wait" would overwrite a job or the queue's own keys.
+ */
+export class MeetingStore {
+  constructor(
+    private readonly connection: RedisClient,
+    private readonly redis: Config['redis'],
+  ) {}
+
+  private recordKey = (appointmentId: string) => key(this.redis, 'meetings', appointmentId);
+  private attemptKey = (appointmentId: string) => key(this.redis, 'meetings', appointmentId, 'attempt');
+
+  async get(appointmentId: string): Promise<StoredMeeting | undefined> {
+    const raw = await this.connection.get(this.recordKey(appointmentId));
+    return raw ? (JSON.parse(raw) as StoredMeeting) : undefined;
+  }
+
+  async save(m: StoredMeeting, now = Date.now()): Promise<void> {
+    const start = Date.parse(m.scheduledAt);
+    const ttl = Math.max(DAY_SECONDS, Math.ceil((start - now) / 1000) + KEEP_AFTER_START_SECONDS);
+    await this.connection.set(this.recordKey(m.appointmentId), JSON.stringify(m), 'EX', ttl);
+  }
+
+  async delete(appointmentId: string): Promise<void> {
+    await this.connection.del(this.recordKey(appointmentId), this.attemptKey(appointmentId));
+  }
+
+  /**
+   * Notes that a creation is about to be asked of the provider. Answers whether an earlier
+   * attempt got this far without storing a result: its meeting may exist at the provider.
+   */
+  async markAttempt(appointmentId: string): Promise<boolean> {
+    const first = await this.connection.set(this.attemptKey(appointmentId), String(Date.now()), 'EX', ATTEMPT_TTL_SECONDS, 'NX');
+    return first === null;
+  }
+}

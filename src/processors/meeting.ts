@@ -1,0 +1,107 @@
+import { permanent } from '../errors.js';
+import { skipped, type MeetingCreated, type MeetingDeleted, type MeetingUpdated, type Skipped } from '../jobs/results.js';
+import type { MeetingCreatePayload, MeetingDeletePayload, MeetingUpdatePayload } from '../jobs/schemas.js';
+import type { MeetingStore, StoredMeeting } from '../meetings/store.js';
+import type { MeetingProvider, VisioKind } from '../providers/types.js';
+
+export interface MeetingDeps {
+  providers: Partial<Record<VisioKind, MeetingProvider>>;
+  store: MeetingStore;
+  defaultTimezone: string;
+  /** Topic when the payload has none. */
+  defaultTopic: string;
+  /** Told which provider the job turned out to use, for the log line. */
+  onProvider?: (kind: VisioKind) => void;
+}
+
+const NOT_CONFIGURED: Record<VisioKind, string> = {
+  ZOOM: 'Zoom is not configured: set ZOOM_API_KEY, ZOOM_API_SECRET and ZOOM_ACCOUNT_ID (a Server-to-Server OAuth app)',
+  GOOGLE_MEET: 'Google Meet is not configured: set GOOGLE_CLIENT_ID, GOOGLE_CLIENT_SECRET and GOOGLE_REFRESH_TOKEN',
+};
+
+const created = (m: StoredMeeting): MeetingCreated => ({
+  status: 'created',
+  visioProvider: m.visioProvider,
+  visioUrl: m.visioUrl,
+  visioMeetingId: m.meetingId,
+  ...(m.password && { password: m.password }),
+});
+
+/**
+ * One meeting per appointment, whatever the retries, replays and crashes: the stored
+ * record is returned when there is one, and written before this returns when there is not.
+ */
+export async function createMeeting(p: MeetingCreatePayload, deps: MeetingDeps): Promise<MeetingCreated | Skipped> {
+  deps.onProvider?.(p.visioProvider);
+  const stored = await deps.store.get(p.appointmentId);
+  if (stored) {
+    if (stored.visioProvider === p.visioProvider) return created(stored);
+    throw permanent(
+      'PROVIDER_REJECTED',
+      `appointment ${p.appointmentId} already has a ${stored.visioProvider} meeting; delete it before creating a ${p.visioProvider} one`,
+    );
+  }
+  const provider = deps.providers[p.visioProvider];
+  if (!provider) return skipped(NOT_CONFIGURED[p.visioProvider]);
+
+  const spec = {
+    appointmentId: p.appointmentId,
+    topic: p.topic ?? deps.defaultTopic,
+    startTime: p.scheduledAt,
+    durationMinutes: p.duration,
+    timezone: p.timezone ?? deps.defaultTimezone,
+    ...(p.attendees && { attendees: p.attendees }),
+  };
+  // An earlier attempt that reached the provider but stored nothing (timeout, crash) may
+  // have created the meeting: look for it before creating another.
+  const retried = await deps.store.markAttempt(p.appointmentId);
+  const meeting = (retried && (await provider.recover?.(spec))) || (await provider.create(spec));
+
+  const record: StoredMeeting = {
+    appointmentId: p.appointmentId,
+    visioProvider: p.visioProvider,
+    meetingId: meeting.meetingId,
+    visioUrl: meeting.joinUrl,
+    ...(meeting.password && { password: meeting.password }),
+    scheduledAt: p.scheduledAt,
+    duration: p.duration,
+    timezone: spec.timezone,
+    createdAt: new Date().toISOString(),
+  };
+  await deps.store.save(record);
+  return created(record);
+}
+
+const nothingStored = (appointmentId: string) =>
+  skipped(`no meeting created by this service for appointment ${appointmentId}`);
+
+/** Moves the meeting this service created for the appointment. */
+export async function updateMeeting(p: MeetingUpdatePayload, deps: MeetingDeps): Promise<MeetingUpdated | Skipped> {
+  const stored = await deps.store.get(p.appointmentId);
+  if (!stored) return nothingStored(p.appointmentId);
+  deps.onProvider?.(stored.visioProvider);
+  const provider = deps.providers[stored.visioProvider];
+  if (!provider) return skipped(NOT_CONFIGURED[stored.visioProvider]);
+  const timezone = p.timezone ?? stored.timezone ?? deps.defaultTimezone;
+  await provider.update(stored.meetingId, {
+    startTime: p.scheduledAt,
+    durationMinutes: p.duration,
+    timezone,
+    ...(p.topic && { topic: p.topic }),
+  });
+  await deps.store.save({ ...stored, scheduledAt: p.scheduledAt, duration: p.duration, timezone });
+  return { status: 'updated', visioProvider: stored.visioProvider, visioUrl: stored.visioUrl, visioMeetingId: stored.meetingId };
+}
+
+/** Deletes the meeting this service created for the appointment; one already gone counts as deleted. */
+export async function deleteMeeting(p: MeetingDeletePayload, deps: MeetingDeps): Promise<MeetingDeleted | Skipped> {
+  const stored = await deps.store.get(p.appointmentId);
+  if (!stored) return nothingStored(p.appointmentId);
+  deps.onProvider?.(stored.visioProvider);
+  const provider = deps.providers[stored.visioProvider];
+  if (!provider) return skipped(NOT_CONFIGURED[stored.visioProvider]);
+  await provider.remove(stored.meetingId);
+  // Forgotten only once the provider confirmed: a crash in between re-runs into a 404, i.e. success.
+  await deps.store.delete(p.appointmentId);
+  return { status: 'deleted', visioProvider: stored.visioProvider, visioMeetingId: stored.meetingId };
+}

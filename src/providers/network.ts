@@ -1,0 +1,6 @@
+/** Why a `fetch` got no answer: undici hides the system error (ECONNREFUSED...) in `cause`. */
+export function networkReason(err: unknown): string {
+  const e = err as { name?: string; message?: string; cause?: { code?: string; message?: string } };
+  if (e?.name === 'TimeoutError') return 'timed out';
+  return e?.cause?.code ?? e?.cause?.message ?? e?.message ?? String(err);
+}

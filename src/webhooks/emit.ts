@@ -1,0 +1,53 @@
+import type { Job, Queue } from 'bullmq';
+import type { Config } from '../config.js';
+import type { ServiceContext } from '../worker/process.js';
+import type { JobOutcome } from '../worker/runtime.js';
+import { eventFromOutcome, type WebhookEvent } from './events.js';
+
+/** The longest a job's completion waits for its event to be enqueued (Redis being slow or away). */
+const ENQUEUE_WAIT_MS = 2_000;
+
+/** Adds the delivery job; its id is the event id, so a second add of the same event is a no-op. */
+export async function enqueueEvent(queue: Queue, config: Config, event: WebhookEvent): Promise<void> {
+  await queue.add(
+    'deliver',
+    { event },
+    {
+      jobId: event.id,
+      attempts: config.jobs.attempts,
+      backoff: { type: 'exponential', delay: config.jobs.backoffMs, jitter: 0.5 },
+    },
+  );
+}
+
+/**
+ * The outcome listener that turns job outcomes into webhook deliveries. It never fails
+ * nor holds up the job that caused the event: errors are logged, and a slow Redis is
+ * waited for at most ENQUEUE_WAIT_MS (the add carries on in the background).
+ */
+export function webhookListener(ctx: ServiceContext): (o: JobOutcome, job: Job) => Promise<void> {
+  const log = ctx.logger.child({ component: 'webhooks' });
+  return async (o, job) => {
+    if (!ctx.config.webhook) return;
+    let event: WebhookEvent | undefined;
+    try {
+      event = eventFromOutcome(o, job);
+      if (!event) return;
+      const { id, type } = event;
+      const added = enqueueEvent(ctx.queues.get('webhook'), ctx.config, event).then(
+        () => true,
+        (err: Error) => {
+          log.error({ eventId: id, type, err: { message: err.message } }, 'webhook event not enqueued');
+          return true;
+        },
+      );
+      let timer: NodeJS.Timeout | undefined;
+      const slow = new Promise<false>((r) => (timer = setTimeout(() => r(false), ENQUEUE_WAIT_MS)));
+      const done = await Promise.race([added, slow]);
+      clearTimeout(timer);
+      if (!done) log.warn({ eventId: id, type }, 'webhook event enqueue is slow; not waiting for it');
+    } catch (err) {
+      log.error({ eventId: event?.id, err: { message: (err as Error).message } }, 'webhook event not enqueued');
+    }
+  };
+}
