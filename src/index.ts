@@ -7,8 +7,15 @@ export {
   type ClientOptions,
   type Enqueued,
   type SendOptions,
+  type BulkItem,
+  type MessagePayloads,
 } from './producer/client.js';
 export * from './jobs/schemas.js';
 export type * from './jobs/results.js';
 export { ERROR_CODES, type ErrorCode } from './errors.js';
 export { QUEUES, type QueueName } from './queues.js';
+export { verifySignature, signPayload, SIGNATURE_HEADER, type VerifyOptions } from './webhooks/sign.js';
+export { EVENT_TYPES, type EventType, type WebhookEvent } from './webhooks/events.js';
+export { ResultTimeoutError } from './producer/results.js';
+export type { EnqueuedJob } from './producer/client.js';
+export type { AppointmentEvents, EventOptions as AppointmentEventOptions, PendingReminder } from './producer/appointments.js';

@@ -4,6 +4,15 @@ import type { Config } from '../config.js';
 import { InvalidPayloadError } from '../errors.js';
 import { PRODUCER_JOBS, parsePayload } from '../jobs/registry.js';
 import type { EmailPayload, SmsPayload, WhatsAppPayload } from '../jobs/schemas.js';
+import type { MeetingCreated, MeetingDeleted, MeetingUpdated, Skipped } from '../jobs/results.js';
+import {
+  meetingCreatePayload,
+  type MeetingCreatePayload,
+  type MeetingDeletePayload,
+  type MeetingUpdatePayload,
+} from '../jobs/schemas.js';
+import { ResultWaiter } from './results.js';
+import { AppointmentEvents } from './appointments.js';
 import type { QueueName } from '../queues.js';
 import { createRedis, key, queuePrefix, type RedisClient } from '../redis.js';
 
@@ -30,10 +39,21 @@ export interface Enqueued {
   duplicate: boolean;
 }
 
+/** An enqueued job whose outcome can be awaited. */
+export interface EnqueuedJob<R> extends Enqueued {
+  /**
+   * The job's return value once it finishes; rejects with its failedReason when it fails
+   * for good, or with ResultTimeoutError after `timeoutMs` (30 s by default).
+   */
+  result(timeoutMs?: number): Promise<R>;
+}
+
 export interface ClientOptions {
   redisUrl?: string;
   /** Redis Cluster seeds (`host:port`); the prefix is then hash-tagged. */
   clusterNodes?: string[];
+  /** Redis Sentinels (`host:port`) and the master group name they monitor (redisUrl then only gives password, db, TLS). */
+  sentinels?: { nodes: string[]; name: string };
   prefix?: string;
   /** Retry policy written into every job (the workers apply the same defaults to jobs without one). */
   attempts?: number;
@@ -42,6 +62,18 @@ export interface ClientOptions {
   connectTimeoutMs?: number;
   /** Share an existing ioredis client instead of opening one (it is not closed by close()). */
   connection?: RedisClient;
+}
+
+/** The payload of each message queue, for `sendBulk`. */
+export interface MessagePayloads {
+  email: EmailPayload;
+  sms: SmsPayload;
+  whatsapp: WhatsAppPayload;
+}
+
+/** One message of a `sendBulk` batch and its options. */
+export interface BulkItem<P> extends SendOptions {
+  payload: P;
 }
 
 const IDEMPOTENCY_TTL_SECONDS = 24 * 3600;
@@ -90,11 +122,15 @@ export class NotificationClient {
   private readonly redis: Config['redis'];
   private readonly jobDefaults: JobsOptions;
   private readonly connectTimeoutMs: number;
+  private waiter?: ResultWaiter;
+  /** Appointment lifecycle events and reminder lookup (CONTRACT §5). */
+  readonly appointments: AppointmentEvents;
 
   constructor(opts: ClientOptions = {}) {
     this.redis = {
       url: opts.redisUrl ?? 'redis://127.0.0.1:6379',
       clusterNodes: opts.clusterNodes,
+      sentinels: opts.sentinels,
       prefix: opts.prefix ?? 'notif',
     };
     this.ownsConnection = !opts.connection;
@@ -105,12 +141,14 @@ export class NotificationClient {
       attempts: opts.attempts ?? 6,
       backoff: { type: 'exponential', delay: opts.backoffMs ?? 5_000, jitter: 0.5 },
     };
+    this.appointments = new AppointmentEvents(this, () => this.redis);
   }
 
   static fromConfig(config: Config, connection?: RedisClient): NotificationClient {
     return new NotificationClient({
       redisUrl: config.redis.url,
       clusterNodes: config.redis.clusterNodes,
+      sentinels: config.redis.sentinels,
       prefix: config.redis.prefix,
       attempts: config.jobs.attempts,
       backoffMs: config.jobs.backoffMs,
@@ -128,6 +166,40 @@ export class NotificationClient {
 
   sendWhatsApp(payload: WhatsAppPayload, opts: SendOptions = {}): Promise<Enqueued> {
     return this.enqueue('whatsapp', 'send', payload, opts);
+  }
+
+  /**
+   * One meeting per appointment: unless an idempotencyKey is given, the job id is
+   * `meeting-create-<appointmentId>`, so a replay adds nothing (a failed one is retried).
+   */
+  async createMeeting(payload: MeetingCreatePayload, opts: SendOptions = {}): Promise<EnqueuedJob<MeetingCreated | Skipped>> {
+    if (opts.idempotencyKey !== undefined) return this.withResult(await this.enqueue('meeting', 'create', payload, opts));
+    const p = parsePayload(meetingCreatePayload, payload); // before its id names the job
+    const jobId = `meeting-create-${p.appointmentId}`;
+    const existing = await this.withRedis(() => this.queue('meeting').getJob(jobId));
+    if (existing && (await existing.isFailed())) await this.withRedis(() => existing.retry('failed'));
+    const enqueued = await this.enqueue('meeting', 'create', p, { ...opts, jobId });
+    return this.withResult({ ...enqueued, duplicate: existing !== undefined });
+  }
+
+  /** Moves the meeting the service created for `appointmentId`; skipped when there is none. */
+  async updateMeeting(payload: MeetingUpdatePayload, opts: SendOptions = {}): Promise<EnqueuedJob<MeetingUpdated | Skipped>> {
+    return this.withResult(await this.enqueue('meeting', 'update', payload, opts));
+  }
+
+  /** Deletes the meeting the service created for `appointmentId`; one already gone counts as deleted. */
+  async deleteMeeting(payload: MeetingDeletePayload, opts: SendOptions = {}): Promise<EnqueuedJob<MeetingDeleted | Skipped>> {
+    return this.withResult(await this.enqueue('meeting', 'delete', payload, opts));
+  }
+
+  private withResult<R>(e: Enqueued): EnqueuedJob<R> {
+    return {
+      ...e,
+      result: (timeoutMs = 30_000) => {
+        this.waiter ??= new ResultWaiter(this.redis);
+        return this.waiter.wait<R>(this.queue(e.queue), e.queue, e.id, timeoutMs);
+      },
+    };
   }
 
   queue(name: QueueName): Queue {
@@ -174,6 +246,70 @@ export class NotificationClient {
     });
   }
 
+  /**
+   * Many messages of one queue in one round trip (one `addBulk`). Every item is validated
+   * first: a single ValidationError names each bad field by index (`3.to`) and nothing is
+   * added. Idempotency keys work as in `sendSms`; a key repeated within the batch adds one
+   * job. Answers in the items' order. Split very large batches (a few thousand per call).
+   */
+  async sendBulk<Q extends keyof MessagePayloads>(queue: Q, items: readonly BulkItem<MessagePayloads[Q]>[]): Promise<Enqueued[]> {
+    const schema = PRODUCER_JOBS[queue].send as ZodType;
+    const issues: { path: string; message: string }[] = [];
+    const check = <T>(i: number, f: () => T): T | undefined => {
+      try {
+        return f();
+      } catch (err) {
+        if (!(err instanceof InvalidPayloadError)) throw err;
+        issues.push(...err.issues.map((x) => ({ path: x.path ? `${i}.${x.path}` : String(i), message: x.message })));
+        return undefined;
+      }
+    };
+    const prepared = items.map((item, i) => ({
+      payload: check(i, () => parsePayload(schema, item?.payload)),
+      delay: check(i, () => delayOf(item ?? {})),
+      key: check(i, () => {
+        if (item?.idempotencyKey !== undefined) validateIdempotencyKey(item.idempotencyKey);
+        return item?.idempotencyKey;
+      }),
+    }));
+    if (issues.length > 0) throw new InvalidPayloadError(issues);
+    const mark = (k: string) => key(this.redis, 'idempotency', queue, k);
+    // The first item of each key is the one that may be added; later ones answer its id.
+    const first = new Map<string, number>();
+    prepared.forEach((p, i) => p.key !== undefined && !first.has(p.key) && first.set(p.key, i));
+    return this.withRedis(async () => {
+      const keys = [...first.keys()];
+      const seen = keys.length > 0 ? await this.connection.mget(...keys.map(mark)) : [];
+      const marked = new Map(keys.map((k, j) => [k, seen[j] ?? undefined]));
+      const toAdd = prepared.flatMap((p, i) =>
+        p.key === undefined || (first.get(p.key) === i && !marked.get(p.key)) ? [i] : [],
+      );
+      const jobs = await this.queue(queue).addBulk(
+        toAdd.map((i) => {
+          const p = prepared[i]!;
+          const opts = { ...this.jobDefaults, ...(p.delay !== undefined && { delay: p.delay }), ...(p.key !== undefined && { jobId: p.key }) };
+          return { name: 'send', data: p.payload, opts };
+        }),
+      );
+      const ids = new Map(toAdd.map((i, j) => [i, jobs[j]!.id!]));
+      // Added first, marked second, as in enqueue(): a key marked meanwhile by another
+      // producer means the job id already existed, and nothing new was added.
+      const lost = new Set<string>();
+      const keyed = toAdd.filter((i) => prepared[i]!.key !== undefined);
+      if (keyed.length > 0) {
+        const pipeline = this.connection.pipeline();
+        for (const i of keyed) pipeline.set(mark(prepared[i]!.key!), ids.get(i)!, 'EX', IDEMPOTENCY_TTL_SECONDS, 'NX');
+        const answers = (await pipeline.exec()) ?? [];
+        keyed.forEach((i, j) => answers[j]?.[1] !== 'OK' && lost.add(prepared[i]!.key!));
+      }
+      return prepared.map(({ key: k }, i): Enqueued => {
+        const id = ids.get(i);
+        if (id !== undefined) return { id, queue, duplicate: k !== undefined && lost.has(k) };
+        return { id: marked.get(k!) ?? ids.get(first.get(k!)!)!, queue, duplicate: true };
+      });
+    });
+  }
+
   /** Runs a Redis operation, failing fast with RedisUnavailableError when Redis is away. */
   async withRedis<T>(op: () => Promise<T>): Promise<T> {
     await this.ready();
@@ -189,23 +325,31 @@ export class NotificationClient {
     const c = this.connection;
     if (c.status === 'ready') return;
     if (c.status === 'wait') void c.connect().catch(() => {});
-    await new Promise<void>((resolve, reject) => {
-      const done = (err?: Error) => {
-        clearTimeout(timer);
-        c.off('ready', onReady);
-        if (err) reject(err);
-        else resolve();
-      };
-      const onReady = () => done();
-      const timer = setTimeout(
-        () => done(new RedisUnavailableError(`Redis is not reachable (status: ${c.status}) after ${this.connectTimeoutMs} ms`)),
+    // One 'ready' listener shared by every waiting call: hundreds of calls during an outage
+    // must not pile up listeners (MaxListenersExceededWarning), each keeps its own deadline.
+    this.nextReady ??= new Promise<void>((resolve) =>
+      c.once('ready', () => {
+        this.nextReady = undefined;
+        resolve();
+      }),
+    );
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new RedisUnavailableError(`Redis is not reachable (status: ${c.status}) after ${this.connectTimeoutMs} ms`)),
         this.connectTimeoutMs,
       );
-      c.on('ready', onReady);
     });
+    try {
+      await Promise.race([this.nextReady, timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
+  private nextReady?: Promise<void>;
 
   async close(): Promise<void> {
+    await this.waiter?.close();
     await Promise.all([...this.queues.values()].map((q) => q.close().catch(() => {})));
     if (this.ownsConnection) await this.connection.quit().catch(() => this.connection.disconnect());
   }

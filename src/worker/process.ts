@@ -4,6 +4,9 @@ import { createLogger, maskRecipients, type Logger } from '../logger.js';
 import { createProviders, type Providers } from '../providers/index.js';
 import type { QueueName } from '../queues.js';
 import { createRedis, type RedisClient } from '../redis.js';
+import { meetingHandlers } from '../meetings/handler.js';
+import { webhookHandlers } from '../webhooks/handler.js';
+import { appointmentHandlers } from '../appointments/handlers.js';
 import { messageHandlers } from './handlers.js';
 import { QueueRegistry } from './queues.js';
 import { createWorker, type JobOutcome, type QueueHandler } from './runtime.js';
@@ -23,6 +26,10 @@ export type HandlerFactory = (ctx: ServiceContext) => QueueHandler[];
 
 /** Queue handlers by module; later modules (meetings, appointments, webhooks) add theirs. */
 export const handlerFactories: HandlerFactory[] = [(ctx) => messageHandlers(ctx.config, ctx.providers)];
+handlerFactories.push(meetingHandlers);
+// Also installs the outcome listener that emits webhook events, in every worker process.
+handlerFactories.push(webhookHandlers);
+handlerFactories.push((ctx) => appointmentHandlers(ctx));
 
 export function createServiceContext(config: Config, logger = createLogger(config.logLevel)): ServiceContext {
   const connection = createRedis(config.redis, 'worker');

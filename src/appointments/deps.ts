@@ -1,0 +1,27 @@
+import type { FlowProducer, JobsOptions, Queue } from 'bullmq';
+import type { Config } from '../config.js';
+import type { Logger } from '../logger.js';
+import type { QueueName } from '../queues.js';
+import type { Reminders } from './reminders.js';
+import type { AppointmentStore } from './store.js';
+
+/** What the appointment and reminder processors work with; tests pass their own clock. */
+export interface AppointmentDeps {
+  config: Config;
+  store: AppointmentStore;
+  reminders: Reminders;
+  queue(name: QueueName): Queue;
+  /** Created on first use: most processes never add a flow. */
+  flow(): FlowProducer;
+  now(): number;
+  logger: Logger;
+}
+
+/** A follow-up job: deterministic id, and the service's retry policy written in. */
+export function followUpOptions(config: Config, jobId: string): JobsOptions {
+  return {
+    jobId,
+    attempts: config.jobs.attempts,
+    backoff: { type: 'exponential', delay: config.jobs.backoffMs, jitter: 0.5 },
+  };
+}

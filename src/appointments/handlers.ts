@@ -1,0 +1,60 @@
+import { FlowProducer } from 'bullmq';
+import { queuePrefix } from '../redis.js';
+import { handleAppointmentEvent } from '../processors/appointment.js';
+import { confirmBooking } from '../processors/confirm.js';
+import { fireReminder } from '../processors/reminder.js';
+import type { ServiceContext } from '../worker/process.js';
+import { expectName } from '../worker/handlers.js';
+import type { QueueHandler } from '../worker/runtime.js';
+import type { AppointmentDeps } from './deps.js';
+import { Reminders } from './reminders.js';
+import { AppointmentStore } from './store.js';
+
+export interface AppointmentOptions {
+  /** The clock reminders are checked against; tests move it to play "workers were down". */
+  now?: () => number;
+}
+
+export function appointmentDeps(ctx: ServiceContext, opts: AppointmentOptions = {}): AppointmentDeps {
+  const store = new AppointmentStore(ctx.connection, ctx.config.redis);
+  let flow: FlowProducer | undefined;
+  return {
+    config: ctx.config,
+    store,
+    reminders: new Reminders(() => ctx.queues.get('reminder'), ctx.connection, store, ctx.config.jobs),
+    queue: (name) => ctx.queues.get(name),
+    flow: () => {
+      if (!flow) {
+        // Shares the process's Redis client, which is closed with the process.
+        flow = new FlowProducer({ connection: ctx.connection, prefix: queuePrefix(ctx.config.redis) });
+        flow.on('error', () => {}); // connection errors surface through the shared client's own handler
+      }
+      return flow;
+    },
+    now: opts.now ?? Date.now,
+    logger: ctx.logger.child({ module: 'appointments' }),
+  };
+}
+
+/** The `appointment` queue (events, and the internal `confirm` step) and the `reminder` queue. */
+export function appointmentHandlers(ctx: ServiceContext, opts: AppointmentOptions = {}): QueueHandler[] {
+  const deps = appointmentDeps(ctx, opts);
+  return [
+    {
+      queue: 'appointment',
+      provider: () => 'appointments',
+      run: (job) => {
+        expectName(job, 'booked', 'rescheduled', 'cancelled', 'confirm');
+        return job.name === 'confirm' ? confirmBooking(job, deps) : handleAppointmentEvent(job, deps);
+      },
+    },
+    {
+      queue: 'reminder',
+      provider: () => 'appointments',
+      run: (job) => {
+        expectName(job, 'J-1', 'H-1');
+        return fireReminder(job, deps);
+      },
+    },
+  ];
+}

@@ -1,0 +1,44 @@
+import type { EmailPayload, SmsPayload, WhatsAppPayload } from '../jobs/schemas.js';
+import { renderAppointment, type TemplateKind } from '../templates/appointment.js';
+import { addressFor } from './channels.js';
+import { followUpOptions, type AppointmentDeps } from './deps.js';
+import { jobIds, type Channel } from './ids.js';
+import { linkOf } from './meeting.js';
+import type { StoredAppointment } from './store.js';
+
+export interface Notified {
+  /** Job ids added (or already there: a replay re-adds the same ids, BullMQ keeps one). */
+  queued: { channel: Channel; jobId: string }[];
+  /** Channels that could not reach the attendee, and why. */
+  unreachable: string[];
+}
+
+/**
+ * Tells the attendee through the channel queues, never through providers: each message is
+ * an ordinary `send` job with an id made of appointment, step and version.
+ */
+export async function notifyAttendee(
+  deps: Pick<AppointmentDeps, 'config' | 'queue'>,
+  s: StoredAppointment,
+  kind: TemplateKind,
+  step: string,
+  channels: readonly Channel[],
+): Promise<Notified> {
+  const a = s.appointment;
+  if (!a) return { queued: [], unreachable: channels.map((c) => `${c}: appointment details unknown`) };
+  const r = renderAppointment(kind, { ...a, link: linkOf(s) }, deps.config.defaults);
+  const out: Notified = { queued: [], unreachable: [] };
+  for (const channel of channels) {
+    const to = addressFor(a, channel);
+    if (!to) {
+      out.unreachable.push(`${channel}: the attendee has no ${channel === 'email' ? 'email' : 'phone'}`);
+      continue;
+    }
+    const jobId = jobIds.message(s.id, step, s.version, channel);
+    const payload: EmailPayload | SmsPayload | WhatsAppPayload =
+      channel === 'email' ? { to, subject: r.email.subject, html: r.email.html, text: r.email.text } : { to, body: r.sms };
+    await deps.queue(channel).add('send', payload, followUpOptions(deps.config, jobId));
+    out.queued.push({ channel, jobId });
+  }
+  return out;
+}

@@ -1,0 +1,152 @@
+import type { Job } from 'bullmq';
+import { InvalidPayloadError } from '../errors.js';
+import { parsePayload } from '../jobs/registry.js';
+import { skipped, type Skipped } from '../jobs/results.js';
+import { appointment, appointmentCancelled } from '../jobs/schemas.js';
+import { noticeChannels } from '../appointments/channels.js';
+import { bookedMark, decide, type AppointmentEvent } from '../appointments/decide.js';
+import { followUpOptions, type AppointmentDeps } from '../appointments/deps.js';
+import { eventHash, jobIds } from '../appointments/ids.js';
+import { meetingCreateData, meetingDeleteData, meetingUpdateData, needsMeeting } from '../appointments/meeting.js';
+import { notifyAttendee } from '../appointments/notify.js';
+import { expiryOf, type StoredAppointment } from '../appointments/store.js';
+import { confirmData } from './confirm.js';
+
+export interface EventApplied {
+  status: 'booked' | 'rescheduled' | 'cancelled';
+  appointmentId: string;
+  version: number;
+  /** True when this run finished the follow-ups of an earlier, interrupted run. */
+  resumed?: boolean;
+  jobs: string[];
+}
+
+/** CONTRACT §3: `scheduledAt` carries a zone (the schema) and, for a new time, lies ahead. */
+function assertAhead(scheduledAt: string, at: number): void {
+  if (Date.parse(scheduledAt) <= at)
+    throw new InvalidPayloadError([{ path: 'scheduledAt', message: 'must be in the future' }]);
+}
+
+export function parseEvent(job: Job): AppointmentEvent {
+  const key = `${job.id}-${job.timestamp}`;
+  if (job.name === 'cancelled') {
+    const payload = parsePayload(appointmentCancelled, job.data);
+    return { name: 'cancelled', id: payload.id, at: job.timestamp, key, hash: eventHash('cancelled', payload), payload };
+  }
+  const payload = parsePayload(appointment, job.data);
+  // Checked against when the event was pushed: a backlog after an outage does not turn a
+  // valid booking into an invalid one (its reminders are then simply no longer ahead).
+  assertAhead(payload.scheduledAt, job.timestamp);
+  const name = job.name as 'booked' | 'rescheduled';
+  return { name, id: payload.id, at: job.timestamp, key, hash: eventHash('appointment', payload), payload };
+}
+
+const MAX_CAS_TRIES = 5;
+
+/**
+ * Applies a `booked`, `rescheduled` or `cancelled` event to the stored appointment, then
+ * adds the jobs that carry it out. Every follow-up has a deterministic id, so a re-run of
+ * this job (crash, stall, retry) adds nothing new.
+ */
+export async function handleAppointmentEvent(job: Job, deps: AppointmentDeps): Promise<EventApplied | Skipped> {
+  const ev = parseEvent(job);
+  const log = deps.logger.child({ appointmentId: ev.id, event: ev.name });
+  for (let i = 0; i < MAX_CAS_TRIES; i++) {
+    const stored = await deps.store.get(ev.id);
+    const [event, content] = await deps.store.seen(ev.id, ev.key, bookedMark(ev.hash));
+    const d = decide(ev, stored, { event: !!event, content: ev.name === 'booked' && !!content });
+    if (d.action === 'skip') {
+      log.info({ reason: d.reason }, 'appointment event ignored');
+      return skipped(d.reason);
+    }
+    if (d.action === 'resume') return { ...(await followUps(d.stored, deps)), resumed: true };
+    const marks = [ev.key, ...(ev.name === 'booked' ? [bookedMark(ev.hash)] : [])];
+    const ok = await deps.store.commit(d.next, stored?.version ?? 0, { marks, clear: d.clear, expireAt: expiryOf(d.next, deps.now()) });
+    if (ok) {
+      log.info({ version: d.next.version, kind: d.next.lastKind }, 'appointment event applied');
+      return followUps(d.next, deps);
+    }
+    // Another event was applied between our read and write: read again and decide again.
+  }
+  throw new Error(`appointment ${ev.id} kept changing under concurrent events; will retry`);
+}
+
+async function followUps(s: StoredAppointment, deps: AppointmentDeps): Promise<EventApplied> {
+  const jobs =
+    s.lastKind === 'book' ? await book(s, deps) : s.lastKind === 'update' ? await update(s, deps) : await cancel(s, deps);
+  await deps.store.markDone(s.id, s.version);
+  const status = s.lastKind === 'book' ? 'booked' : s.lastKind === 'update' ? 'rescheduled' : 'cancelled';
+  return { status, appointmentId: s.id, version: s.version, jobs };
+}
+
+/**
+ * The confirmation waits for the meeting: a flow whose parent (`confirm`, on this queue)
+ * runs once the meeting `create` child is done, or has failed for good
+ * (ignoreDependencyOnFailure), then sends the email with whatever link there is and
+ * schedules the reminders.
+ */
+async function book(s: StoredAppointment, deps: AppointmentDeps): Promise<string[]> {
+  const a = s.appointment!;
+  // Reminders do not wait for the meeting (a provider outage, or no meeting worker running,
+  // must not cost the attendee their reminders): they read the link when they fire. The
+  // confirm step schedules them again, same ids, for the version current by then.
+  const reminders = await deps.reminders.schedule(s, deps.now());
+  const confirmId = jobIds.confirm(s.id, s.version);
+  if (await deps.queue('appointment').getJob(confirmId)) return [confirmId, ...reminders]; // replay: already added
+  const data = confirmData(s);
+  if (!needsMeeting(a)) {
+    await deps.queue('appointment').add('confirm', data, followUpOptions(deps.config, confirmId));
+    return [confirmId, ...reminders];
+  }
+  const meetingId = jobIds.meetingCreate(s.id, s.version);
+  await deps.flow().add({
+    name: 'confirm',
+    queueName: 'appointment',
+    data,
+    opts: followUpOptions(deps.config, confirmId),
+    children: [
+      {
+        name: 'create',
+        queueName: 'meeting',
+        data: meetingCreateData(a, deps.config.defaults),
+        opts: { ...followUpOptions(deps.config, meetingId), ignoreDependencyOnFailure: true },
+      },
+    ],
+  });
+  return [confirmId, meetingId, ...reminders];
+}
+
+async function update(s: StoredAppointment, deps: AppointmentDeps): Promise<string[]> {
+  const a = s.appointment!;
+  const jobs: string[] = [];
+  // Remove first, then add: a stale reminder that escapes removal (it was running) finds
+  // the new version in the store when it checks, and sends nothing.
+  await deps.reminders.removeExcept(s.id, s.version);
+  jobs.push(...(await deps.reminders.schedule(s, deps.now())));
+  if (s.meeting && s.changes.meeting) {
+    const id = jobIds.meetingUpdate(s.id, s.version);
+    await deps.queue('meeting').add('update', meetingUpdateData(a, deps.config.defaults), followUpOptions(deps.config, id));
+    jobs.push(id);
+  }
+  if (s.changes.time) {
+    const n = await notifyAttendee(deps, s, 'rescheduled', 'rescheduled', noticeChannels(a));
+    jobs.push(...n.queued.map((q) => q.jobId));
+  }
+  return jobs;
+}
+
+async function cancel(s: StoredAppointment, deps: AppointmentDeps): Promise<string[]> {
+  const jobs: string[] = [];
+  await deps.reminders.removeExcept(s.id);
+  if (s.meeting) {
+    const id = jobIds.meetingDelete(s.id, s.version);
+    await deps.queue('meeting').add('delete', meetingDeleteData(s.id), followUpOptions(deps.config, id));
+    jobs.push(id);
+  }
+  // Cancelling what already took place is bookkeeping: the attendee is not told.
+  if (s.appointment && Date.parse(s.appointment.scheduledAt) > deps.now()) {
+    const n = await notifyAttendee(deps, s, 'cancelled', 'cancelled', noticeChannels(s.appointment));
+    jobs.push(...n.queued.map((q) => q.jobId));
+  }
+  return jobs;
+}

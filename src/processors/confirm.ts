@@ -1,0 +1,98 @@
+import type { Job } from 'bullmq';
+import { z } from 'zod';
+import { parsePayload } from '../jobs/registry.js';
+import { skipped, type Skipped } from '../jobs/results.js';
+import { zonedDateTime } from '../jobs/schemas.js';
+import { followUpOptions, type AppointmentDeps } from '../appointments/deps.js';
+import { jobIds } from '../appointments/ids.js';
+import { meetingDeleteData, meetingFromResult, meetingUpdateData } from '../appointments/meeting.js';
+import { notifyAttendee } from '../appointments/notify.js';
+import type { StoredAppointment } from '../appointments/store.js';
+
+/** The `confirm` job: the booking version it confirms and the time its meeting was created for. */
+export const confirmPayload = z.object({
+  appointmentId: z.string().min(1),
+  version: z.number().int().min(1),
+  scheduledAt: zonedDateTime,
+  duration: z.number().int().min(1),
+});
+export type ConfirmData = z.infer<typeof confirmPayload>;
+
+export const confirmData = (s: StoredAppointment): ConfirmData => ({
+  appointmentId: s.id,
+  version: s.version,
+  scheduledAt: s.appointment!.scheduledAt,
+  duration: s.appointment!.duration,
+});
+
+export interface Confirmed {
+  status: 'confirmed';
+  appointmentId: string;
+  version: number;
+  meeting: 'created' | 'failed' | 'skipped' | 'none';
+  link: boolean;
+  jobs: string[];
+}
+
+/**
+ * Runs after the meeting child (if any) is done or has failed for good. Records the created
+ * meeting, sends the confirmation (always from the latest stored version, so it never
+ * shows a time that was already moved) and schedules the reminders.
+ */
+export async function confirmBooking(job: Job, deps: AppointmentDeps): Promise<Confirmed | Skipped> {
+  const data = parsePayload(confirmPayload, job.data);
+  const log = deps.logger.child({ appointmentId: data.appointmentId, version: data.version });
+  const values = Object.values(await job.getChildrenValues());
+  const failures = Object.values(await job.getIgnoredChildrenFailures());
+  const created = values.map(meetingFromResult).find(Boolean);
+  const hadChild = values.length + failures.length > 0;
+
+  let meeting: Confirmed['meeting'] = hadChild ? 'skipped' : 'none';
+  let s: StoredAppointment | undefined;
+  const jobs: string[] = [];
+  if (created) {
+    meeting = 'created';
+    s = await deps.store.setMeeting(data.appointmentId, created);
+    if (s) jobs.push(...(await reconcileMeeting(s, data, deps)));
+  } else {
+    s = await deps.store.get(data.appointmentId);
+    if (failures.length > 0) {
+      meeting = 'failed';
+      // The `meeting.failed` webhook is emitted by the webhooks outcome listener when the
+      // meeting job fails for good (src/webhooks/events.ts): not emitted again here.
+      log.warn({ reason: failures[0] }, 'meeting creation failed for good: confirming without a link');
+    } else if (hadChild) {
+      log.warn({ reason: (values[0] as { reason?: string } | undefined)?.reason }, 'no meeting created: confirming without a link');
+    }
+  }
+
+  if (!s?.appointment) return skipped('appointment not found: it expired or was never stored');
+  if (s.status === 'cancelled') return skipped('cancelled before the confirmation was sent');
+
+  if (s.appointment.attendee.email) {
+    const n = await notifyAttendee(deps, s, 'confirmation', 'confirmation', ['email']);
+    jobs.push(...n.queued.map((q) => q.jobId));
+  } else log.info('attendee has no email: no confirmation');
+  jobs.push(...(await deps.reminders.schedule(s, deps.now())));
+  return { status: 'confirmed', appointmentId: s.id, version: data.version, meeting, link: !!(s.appointment.visioUrl ?? s.meeting?.visioUrl), jobs };
+}
+
+/**
+ * The meeting was created for this booking's time; if a move or a cancellation was applied
+ * while it was being created, that event found no meeting to move or delete: do it here.
+ * Same ids as the event's own, so when both see it only one job exists.
+ */
+async function reconcileMeeting(s: StoredAppointment, data: ConfirmData, deps: AppointmentDeps): Promise<string[]> {
+  if (s.status === 'cancelled') {
+    const id = jobIds.meetingDelete(s.id, s.version);
+    await deps.queue('meeting').add('delete', meetingDeleteData(s.id), followUpOptions(deps.config, id));
+    return [id];
+  }
+  const a = s.appointment;
+  if (a && (Date.parse(a.scheduledAt) !== Date.parse(data.scheduledAt) || a.duration !== data.duration)) {
+    const id = jobIds.meetingUpdate(s.id, s.version);
+    await deps.queue('meeting').add('update', meetingUpdateData(a, deps.config.defaults), followUpOptions(deps.config, id));
+    return [id];
+  }
+  return [];
+}

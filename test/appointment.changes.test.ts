@@ -1,0 +1,176 @@
+import { Queue, Worker } from 'bullmq';
+import { Redis } from 'ioredis';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { appointmentHandlers } from '../src/appointments/handlers.js';
+import { createLogger } from '../src/logger.js';
+import { formatWhen } from '../src/templates/format.js';
+import { AppointmentFakes, HOUR, harness, makeAppointment, until } from './support/appointments.js';
+import { finished } from './support/harness.js';
+
+const DAY = 24 * HOUR;
+
+describe('rescheduled and cancelled appointments', () => {
+  const fakes = new AppointmentFakes();
+  let h: Awaited<ReturnType<typeof harness>>;
+
+  beforeAll(() => fakes.start());
+  afterAll(() => fakes.stop());
+  afterEach(async () => {
+    await h?.close();
+  });
+
+  const zoomMeetingOf = (title: string) => [...fakes.zoom.meetings.values()].find((m) => m.topic === title);
+
+  it('rescheduled: old reminders gone, new ones at the new times, the meeting patched, nothing sent for the old time', async () => {
+    h = await harness(fakes);
+    const title = `Bilan ${Date.now()}`;
+    const apt = makeAppointment(3 * DAY, { visioProvider: 'ZOOM', visioUrl: null, title });
+    await h.client.appointments.booked(apt);
+    await finished(h, 'appointment', `apt-${apt.id}-confirm-v1`, 20_000);
+    const meeting = zoomMeetingOf(title)!;
+    expect(meeting).toBeDefined();
+    expect((await h.client.appointments.reminders(apt.id)).map((r) => r.id)).toEqual([`${apt.id}-J-1-v1`, `${apt.id}-H-1-v1`]);
+
+    // Moved to tomorrow, 24 h + 3 s from now: its J-1 is due in about 3 s.
+    const moved = { ...apt, scheduledAt: new Date(Math.ceil((Date.now() + DAY + 3_000) / 1000) * 1000).toISOString() };
+    const ev = await h.client.appointments.rescheduled(moved);
+    const done = await finished(h, 'appointment', ev.id);
+    expect(done.returnvalue).toMatchObject({ status: 'rescheduled', version: 2 });
+
+    expect(await h.queue('reminder').getJob(`${apt.id}-J-1-v1`)).toBeUndefined();
+    expect(await h.queue('reminder').getJob(`${apt.id}-H-1-v1`)).toBeUndefined();
+    const pending = await h.client.appointments.reminders(apt.id);
+    expect(pending.map((r) => r.id)).toContain(`${apt.id}-H-1-v2`);
+    expect(Date.parse(pending.find((r) => r.name === 'H-1')!.fireAt)).toBe(Date.parse(moved.scheduledAt) - HOUR);
+
+    // The meeting the service created is moved, not re-created.
+    await until(() => fakes.zoom.received('PATCH', new RegExp(`/v2/meetings/${meeting.id}$`)).length > 0, 10_000, 'Zoom PATCH');
+    expect(fakes.zoom.meetings.get(meeting.id)!.start_time).toBe(moved.scheduledAt.replace(/\.\d{3}Z$/, 'Z'));
+
+    const oldWhen = formatWhen(apt.scheduledAt, 'fr', 'Europe/Paris');
+    const newWhen = formatWhen(moved.scheduledAt, 'fr', 'Europe/Paris');
+    const sms = await until(() => fakes.sms(apt.attendee.phone!).length >= 2 && fakes.sms(apt.attendee.phone!), 15_000, 'notice and J-1');
+    const bodies = sms.map((m) => m.body!);
+    expect(bodies).toContain(`Rendez-vous "${title}" déplacé au ${newWhen.shortDate} à ${newWhen.time}. ${meeting.join_url}`);
+    expect(bodies).toContain(`Rappel : rendez-vous "${title}" le ${newWhen.shortDate} à ${newWhen.time}. ${meeting.join_url}`);
+    for (const b of bodies) expect(b).not.toContain(oldWhen.shortDate);
+    const emails = await until(() => fakes.emails(apt.attendee.email!).length >= 2 && fakes.emails(apt.attendee.email!), 10_000, 'emails');
+    expect(emails.map((e) => e.subject)).toEqual([`Rendez-vous confirmé : ${title}`, `Rendez-vous déplacé : ${title}`]);
+    expect(emails[1]!.text).toContain(`${newWhen.date} à ${newWhen.time}`);
+  });
+
+  it('cancelled: reminders gone, meeting deleted, attendee told; replaying the cancellation changes nothing', async () => {
+    h = await harness(fakes);
+    const title = `Suivi ${Date.now()}`;
+    const apt = makeAppointment(3 * DAY, { visioProvider: 'ZOOM', visioUrl: null, title });
+    await h.client.appointments.booked(apt);
+    await finished(h, 'appointment', `apt-${apt.id}-confirm-v1`, 20_000);
+    const meeting = zoomMeetingOf(title)!;
+
+    const ev = await h.client.appointments.cancelled(apt.id, 'patient request');
+    expect((await finished(h, 'appointment', ev.id)).returnvalue).toMatchObject({ status: 'cancelled', version: 2 });
+    expect(await h.client.appointments.reminders(apt.id)).toEqual([]);
+    expect(await h.queue('reminder').getJob(`${apt.id}-J-1-v1`)).toBeUndefined();
+    await until(() => !fakes.zoom.meetings.has(meeting.id), 10_000, 'Zoom meeting deleted');
+    const when = formatWhen(apt.scheduledAt, 'fr', 'Europe/Paris');
+    await until(() => fakes.sms(apt.attendee.phone!).some((m) => m.body === `Rendez-vous "${title}" du ${when.shortDate} à ${when.time} annulé.`), 10_000, 'cancellation SMS');
+    await until(() => fakes.emails(apt.attendee.email!).some((e) => e.subject === `Rendez-vous annulé : ${title}`), 10_000, 'cancellation email');
+
+    // Pushed again by a producer without deduplication: nothing further.
+    const raw = new Queue('appointment', { connection: h.ctx.connection, prefix: h.config.redis.prefix });
+    const again = await finished(h, 'appointment', (await raw.add('cancelled', { id: apt.id })).id!);
+    expect(again.returnvalue).toEqual({ status: 'skipped', reason: 'already cancelled' });
+    await raw.close();
+    await new Promise((r) => setTimeout(r, 300));
+    expect(fakes.sms(apt.attendee.phone!)).toHaveLength(1);
+    expect(fakes.emails(apt.attendee.email!)).toHaveLength(2);
+  });
+
+  it('a reminder already in flight when the cancellation lands sends nothing', async () => {
+    // No reminder worker: the J-1 becomes due and is taken by hand, i.e. locked and running.
+    h = await harness(fakes, ['appointment', 'email', 'sms', 'meeting']);
+    const apt = makeAppointment(DAY + 1_000);
+    await h.client.appointments.booked(apt);
+    await finished(h, 'appointment', `apt-${apt.id}-confirm-v1`);
+    const jid = `${apt.id}-J-1-v1`;
+    const conn = new Redis(h.config.redis.url, { maxRetriesPerRequest: null });
+    const taker = new Worker('reminder', null, { connection: conn, prefix: h.config.redis.prefix });
+    taker.on('error', () => {});
+    const token = 'in-flight';
+    const job = await until(async () => {
+      const j = await taker.getNextJob(token, { block: false });
+      return j?.id === jid ? j : undefined;
+    }, 10_000, 'J-1 due');
+    expect(await job.getState()).toBe('active');
+
+    const ev = await h.client.appointments.cancelled(apt.id);
+    await finished(h, 'appointment', ev.id);
+    // Active jobs cannot be removed: it is still there, running...
+    expect(await h.queue('reminder').getJob(jid)).toBeDefined();
+    // ...and when it goes on, it reads the store and finds the cancellation.
+    const [, reminder] = appointmentHandlers(h.ctx);
+    const logger = createLogger('silent');
+    const result = await reminder!.run(job, { idempotencyKey: 'k', attempt: 1, logger });
+    expect(result).toEqual({ status: 'skipped', reason: 'cancelled' });
+    await job.moveToCompleted(result, token, false);
+    await taker.close();
+    conn.disconnect();
+    await new Promise((r) => setTimeout(r, 300));
+    expect(fakes.sms(apt.attendee.phone!).filter((m) => m.body?.startsWith('Rappel'))).toHaveLength(0);
+  });
+
+  it('booked and rescheduled back to back, handled concurrently: only the new time is reminded', async () => {
+    h = await harness(fakes);
+    const apt = makeAppointment(3 * DAY);
+    const moved = { ...apt, scheduledAt: new Date(Date.parse(apt.scheduledAt) + 5 * HOUR).toISOString() };
+    const [b, r] = await Promise.all([h.client.appointments.booked(apt), h.client.appointments.rescheduled(moved)]);
+    await finished(h, 'appointment', b.id);
+    await finished(h, 'appointment', r.id);
+    await until(async () => {
+      const c = await h.queue('appointment').getJob(`apt-${apt.id}-confirm-v1`);
+      return !c || (await c.isCompleted());
+    }, 10_000, 'confirm');
+    const ids = (await h.queue('reminder').getJobs(['delayed', 'waiting'])).map((j) => j.id!).filter((id) => id.startsWith(apt.id));
+    const pending = await h.client.appointments.reminders(apt.id);
+    expect(ids.sort()).toEqual(pending.map((p) => p.id).sort());
+    expect(Date.parse(pending.find((p) => p.name === 'H-1')!.fireAt)).toBe(Date.parse(moved.scheduledAt) - HOUR);
+  });
+
+  it('stale events lose: a rescheduled pushed before the applied one changes nothing', async () => {
+    h = await harness(fakes);
+    const apt = makeAppointment(3 * DAY);
+    await finished(h, 'appointment', (await h.client.appointments.booked(apt)).id);
+    const later = { ...apt, scheduledAt: new Date(Date.parse(apt.scheduledAt) + DAY).toISOString() };
+    await finished(h, 'appointment', (await h.client.appointments.rescheduled(later)).id);
+
+    const raw = new Queue('appointment', { connection: h.ctx.connection, prefix: h.config.redis.prefix });
+    const earlier = { ...apt, scheduledAt: new Date(Date.parse(apt.scheduledAt) + 2 * HOUR).toISOString() };
+    // Pushed 10 s ago (delivered late, e.g. by a retrying producer).
+    const stale = await raw.add('rescheduled', earlier, { timestamp: Date.now() - 10_000 });
+    const done = await finished(h, 'appointment', stale.id!);
+    expect(done.returnvalue).toMatchObject({ status: 'skipped', reason: expect.stringMatching(/^stale: /) });
+    await raw.close();
+    const pending = await h.client.appointments.reminders(apt.id);
+    expect(pending.map((r) => r.id)).toEqual([`${apt.id}-J-1-v2`, `${apt.id}-H-1-v2`]);
+    expect(Date.parse(pending[1]!.fireAt)).toBe(Date.parse(later.scheduledAt) - HOUR);
+  });
+
+  it('a re-run of the same event job changes nothing further', async () => {
+    h = await harness(fakes, ['email', 'sms']);
+    const apt = makeAppointment(3 * DAY);
+    const ev = await h.client.appointments.booked(apt);
+    const job = (await h.queue('appointment').getJob(ev.id))!;
+    const [handler] = appointmentHandlers(h.ctx);
+    const ctx = { idempotencyKey: 'k', attempt: 1, logger: createLogger('silent') };
+    expect(await handler!.run(job, ctx)).toMatchObject({ status: 'booked', version: 1 });
+    expect(await handler!.run(job, ctx)).toEqual({ status: 'skipped', reason: 'replay: this event was already applied' });
+    const moved = { ...apt, scheduledAt: new Date(Date.parse(apt.scheduledAt) + HOUR).toISOString() };
+    const ev2 = await h.client.appointments.rescheduled(moved);
+    const job2 = (await h.queue('appointment').getJob(ev2.id))!;
+    expect(await handler!.run(job2, ctx)).toMatchObject({ status: 'rescheduled', version: 2 });
+    const smsJobs = async () => (await h.queue('sms').getJobs(['waiting', 'active', 'completed', 'delayed'])).length;
+    const before = await smsJobs();
+    expect(await handler!.run(job2, ctx)).toMatchObject({ status: 'skipped' });
+    expect(await smsJobs()).toBe(before);
+  });
+});
