@@ -28,6 +28,7 @@ export class FakeServer {
   latencyMs = 0;
   private server?: Server;
   private queued: { match?: (r: RecordedRequest) => boolean; reply: FakeReply }[] = [];
+  private down?: { until: number; reply: FakeReply };
   private routes: { method: string; pattern: RegExp; route: Route }[] = [];
   url = '';
 
@@ -42,11 +43,18 @@ export class FakeServer {
     return this;
   }
 
-  /** Forgets recorded requests, queued replies and latency (subclasses clear their own state too). */
+  /** For the next `ms` milliseconds every request gets `reply` (a 503 by default): a provider outage. */
+  outage(ms: number, reply: FakeReply = { status: 503, body: { message: 'Service Unavailable' } }): this {
+    this.down = { until: Date.now() + ms, reply };
+    return this;
+  }
+
+  /** Forgets recorded requests, queued replies, outage and latency (subclasses clear their own state too). */
   reset(): void {
     this.requests.length = 0;
     this.queued.length = 0;
     this.latencyMs = 0;
+    this.down = undefined;
   }
 
   /** Requests that reached a route with `method` and a path matching `pattern`. */
@@ -70,6 +78,7 @@ export class FakeServer {
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse) {
+    const at = Date.now(); // arrival, before the body is read
     const chunks: Buffer[] = [];
     for await (const c of req) chunks.push(c as Buffer);
     const rawBody = Buffer.concat(chunks).toString('utf8');
@@ -82,11 +91,14 @@ export class FakeServer {
     } catch {
       /* keep raw */
     }
-    const rec: RecordedRequest = { method: req.method ?? 'GET', path: u.pathname, query: u.searchParams, headers: req.headers, rawBody, body, at: Date.now() };
+    const rec: RecordedRequest = { method: req.method ?? 'GET', path: u.pathname, query: u.searchParams, headers: req.headers, rawBody, body, at };
     if (this.latencyMs > 0) await new Promise((r) => setTimeout(r, this.latencyMs));
     let reply: FakeReply;
     const qi = this.queued.findIndex((q) => !q.match || q.match(rec));
-    if (qi >= 0) {
+    if (this.down && Date.now() < this.down.until) {
+      reply = this.down.reply;
+      this.requests.push(rec);
+    } else if (qi >= 0) {
       reply = this.queued.splice(qi, 1)[0]!.reply;
       this.requests.push(rec);
     } else {

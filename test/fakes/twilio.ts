@@ -55,7 +55,7 @@ export class FakeTwilio extends FakeServer {
 
     const sid = 'SM' + randomBytes(16).toString('hex');
     const now = new Date();
-    this.delivered.push({ to, from: f.From, body: f.Body, contentSid: f.ContentSid, contentVariables: f.ContentVariables, sid, at: now.getTime() });
+    this.delivered.push({ to, from: f.From, body: f.Body, contentSid: f.ContentSid, contentVariables: f.ContentVariables, sid, at: r.at });
     const uri = `/2010-04-01/Accounts/${this.accountSid}/Messages/${sid}`;
     return {
       status: 201,
