@@ -1,0 +1,92 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { z, type ZodType } from 'zod';
+import type { NotificationClient } from '../producer/client.js';
+import { QUEUES } from '../queues.js';
+
+/** What route handlers need; built once per server. */
+export interface ApiDeps {
+  client: NotificationClient;
+}
+
+export interface NamedSchema {
+  /** Component name in the OpenAPI document. */
+  name: string;
+  schema: ZodType;
+}
+
+/**
+ * One /v1 route: the handler plus what the OpenAPI document says about it. Keeping both in
+ * one object is what keeps the document true: it is generated from this list, not written.
+ */
+export interface ApiRoute {
+  method: 'GET' | 'POST' | 'PUT' | 'DELETE';
+  /** Fastify syntax: /v1/appointments/:id */
+  url: string;
+  summary: string;
+  tag: string;
+  body?: NamedSchema & { required: boolean };
+  /** Path parameters and what they are. */
+  params?: Record<string, string>;
+  idempotent?: boolean;
+  responses: Record<number, { description: string; schema?: NamedSchema }>;
+  handler(req: FastifyRequest, reply: FastifyReply, deps: ApiDeps): Promise<unknown>;
+}
+
+// Response shapes, in zod so the OpenAPI document can describe them like the bodies.
+export const enqueuedResponse: NamedSchema = {
+  name: 'Enqueued',
+  schema: z.object({ id: z.string(), queue: z.enum(QUEUES) }),
+};
+
+export const errorResponse: NamedSchema = {
+  name: 'Error',
+  schema: z.object({ error: z.string(), message: z.string().optional() }),
+};
+
+export const validationErrorResponse: NamedSchema = {
+  name: 'ValidationError',
+  schema: z.object({
+    error: z.literal('validation_failed'),
+    issues: z.array(z.object({ path: z.string(), message: z.string() })),
+  }),
+};
+
+export const jobResponse: NamedSchema = {
+  name: 'Job',
+  schema: z.object({
+    id: z.string(),
+    queue: z.enum(QUEUES),
+    name: z.string(),
+    state: z.enum(['waiting', 'delayed', 'active', 'completed', 'failed', 'prioritized', 'waiting-children', 'unknown']),
+    attemptsMade: z.number().int(),
+    returnvalue: z.unknown().nullable(),
+    failedReason: z.string().nullable(),
+    timestamp: z.number().int(),
+    finishedOn: z.number().int().nullable(),
+  }),
+};
+
+export const remindersResponse: NamedSchema = {
+  name: 'Reminders',
+  schema: z.object({
+    appointmentId: z.string(),
+    reminders: z.array(z.looseObject({ id: z.string(), name: z.string(), fireAt: z.string() })),
+  }),
+};
+
+/** Answers every enqueueing route shares, so the document lists them once per route. */
+export const commonErrors = {
+  400: { description: 'invalid body: nothing was enqueued', schema: validationErrorResponse },
+  401: { description: 'missing or unknown bearer token', schema: errorResponse },
+  503: { description: 'API disabled (no API_TOKENS) or Redis unreachable', schema: errorResponse },
+} as const;
+
+/** 202 for a new job, 200 when an Idempotency-Key found an earlier one. */
+export function sendEnqueued(reply: FastifyReply, e: { id: string; queue: string; duplicate: boolean }) {
+  return reply.code(e.duplicate ? 200 : 202).send({ id: e.id, queue: e.queue });
+}
+
+export function idempotencyKey(req: FastifyRequest): string | undefined {
+  const k = req.headers['idempotency-key'];
+  return typeof k === 'string' && k.length > 0 ? k : undefined;
+}

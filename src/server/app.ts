@@ -1,0 +1,72 @@
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { Config } from '../config.js';
+import type { Logger } from '../logger.js';
+import type { NotificationClient } from '../producer/client.js';
+import { QUEUES } from '../queues.js';
+import { bearerAuth } from './auth.js';
+import { mountDashboard } from './dashboard.js';
+import { INVALID_JSON, installErrorHandlers } from './errors.js';
+import { ServiceMetrics } from './metrics.js';
+import { openApiDocument } from './openapi.js';
+import { registerOpsRoutes } from './routes/health.js';
+import { API_ROUTES } from './routes/index.js';
+
+export interface AppDeps {
+  /** The producer: validates and enqueues; its fail-fast connection also serves probes and lookups. */
+  client: NotificationClient;
+  /** Shared with the workers of the same process (`npm start`) so their outcomes are counted. */
+  metrics?: ServiceMetrics;
+  logger?: Logger;
+}
+
+/** Largest request body: an email of 256 KiB html + 256 KiB text, JSON-escaped, fits. */
+export const BODY_LIMIT = 1024 * 1024;
+
+const QUIET = /^\/(healthz|readyz|metrics)\b/;
+
+/** The HTTP server of CONTRACT §7, not yet listening (tests use `app.inject`). */
+export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyInstance> {
+  const { client } = deps;
+  const metrics =
+    deps.metrics ?? new ServiceMetrics({ queue: (n) => client.queue(n), connection: client.connection, stuckAfterMs: config.metrics.stuckAfterMs });
+  // Typed as Fastify's base logger so the instance keeps Fastify's default generics.
+  const app: FastifyInstance = Fastify({
+    ...(deps.logger ? { loggerInstance: deps.logger as FastifyBaseLogger } : { logger: false }),
+    bodyLimit: BODY_LIMIT,
+    // One line per request from the hook below, without probe noise.
+    logController: new LogController({ disableRequestLogging: true }),
+    return503OnClosing: true,
+  });
+
+  // An empty JSON body (a DELETE sent with a JSON content type) is no body, not an error.
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
+    if ((body as string).trim() === '') return done(null, undefined);
+    try {
+      done(null, JSON.parse(body as string));
+    } catch (err) {
+      done(Object.assign(new Error((err as Error).message), { statusCode: 400, code: INVALID_JSON }), undefined);
+    }
+  });
+
+  app.addHook('onResponse', async (req, reply) => {
+    const line = { method: req.method, url: req.routeOptions.url ?? req.url.split('?')[0], status: reply.statusCode, ms: Math.round(reply.elapsedTime) };
+    if (QUIET.test(req.url)) req.log.debug(line, 'request');
+    else req.log.info(line, 'request');
+  });
+
+  installErrorHandlers(app);
+  const document = openApiDocument(API_ROUTES);
+  registerOpsRoutes(app, { connection: client.connection, metrics, openapi: () => document });
+
+  await app.register(async (v1) => {
+    v1.addHook('onRequest', bearerAuth(config.http.apiTokens));
+    for (const r of API_ROUTES)
+      v1.route({ method: r.method, url: r.url, handler: (req, reply) => r.handler(req, reply, { client }) });
+  });
+
+  if (config.http.dashboard)
+    await mountDashboard(app, config.http.dashboard, QUEUES.map((q) => client.queue(q)), client.connection);
+
+  return app;
+}

@@ -1,0 +1,44 @@
+import type { FastifyError, FastifyInstance } from 'fastify';
+import { InvalidPayloadError } from '../errors.js';
+import { RedisUnavailableError } from '../producer/client.js';
+
+/** Set by our JSON body parser (app.ts) on a body that does not parse. */
+export const INVALID_JSON = 'NOTIF_INVALID_JSON';
+
+/** Snake-case names for the HTTP statuses Fastify itself may raise (body too large, bad media type...). */
+const NAMES: Record<number, string> = {
+  400: 'bad_request',
+  401: 'unauthorized',
+  403: 'forbidden',
+  404: 'not_found',
+  405: 'method_not_allowed',
+  413: 'payload_too_large',
+  415: 'unsupported_media_type',
+  429: 'too_many_requests',
+};
+
+/**
+ * Every error leaves as JSON `{error, message?}`, never with a stack trace: validation
+ * problems in the contract's shape, Redis outages as 503, anything unexpected as a bare 500
+ * (logged here with its stack, for the operator only).
+ */
+export function installErrorHandlers(app: FastifyInstance): void {
+  app.setErrorHandler((err: FastifyError, req, reply) => {
+    if (err instanceof InvalidPayloadError)
+      return reply.code(400).send({ error: 'validation_failed', issues: err.issues });
+    if (err instanceof RedisUnavailableError) {
+      req.log.warn({ err: err.message }, 'request refused: Redis unavailable');
+      return reply.code(503).header('retry-after', '5').send({ error: 'redis_unavailable', message: 'Redis is not reachable; nothing was enqueued, retry later' });
+    }
+    // A malformed JSON body is an invalid body like any other: same shape as a schema failure.
+    if (err.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || err.code === INVALID_JSON)
+      return reply.code(400).send({ error: 'validation_failed', issues: [{ path: '', message: `body is not valid JSON: ${err.message}` }] });
+    const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
+    if (status === 500) {
+      req.log.error({ err }, 'request failed');
+      return reply.code(500).send({ error: 'internal_error', message: 'internal error; see the server log' });
+    }
+    return reply.code(status).send({ error: NAMES[status] ?? 'bad_request', message: err.message });
+  });
+  app.setNotFoundHandler((req, reply) => reply.code(404).send({ error: 'not_found', message: `no route ${req.method} ${req.url.split('?')[0]}` }));
+}

@@ -1,0 +1,44 @@
+import type { Job } from 'bullmq';
+import { isQueueName } from '../../queues.js';
+import { errorResponse, jobResponse, commonErrors, type ApiRoute } from '../api.js';
+
+/** The job as the API shows it: state and outcome, never the payload (it holds personal data). */
+async function view(job: Job, queue: string) {
+  return {
+    id: job.id!,
+    queue,
+    name: job.name,
+    state: await job.getState(),
+    attemptsMade: job.attemptsMade,
+    returnvalue: job.returnvalue ?? null,
+    failedReason: job.failedReason || null,
+    timestamp: job.timestamp,
+    finishedOn: job.finishedOn ?? null,
+  };
+}
+
+export const jobRoutes: ApiRoute[] = [
+  {
+    method: 'GET',
+    url: '/v1/jobs/:queue/:id',
+    summary: "A job's state and result",
+    tag: 'jobs',
+    params: { queue: 'queue name (email, sms, whatsapp, meeting, appointment, reminder, webhook)', id: 'job id' },
+    responses: {
+      200: { description: 'the job', schema: jobResponse },
+      401: commonErrors[401],
+      404: { description: 'no such queue or job (finished jobs are removed after KEEP_COMPLETED_SECONDS / KEEP_FAILED_SECONDS)', schema: errorResponse },
+      503: commonErrors[503],
+    },
+    handler: async (req, reply, { client }) => {
+      const { queue, id } = req.params as { queue: string; id: string };
+      const notFound = () => reply.code(404).send({ error: 'not_found', message: `no job ${id} in queue ${queue}` });
+      if (!isQueueName(queue)) return notFound();
+      const found = await client.withRedis(async () => {
+        const job = await client.queue(queue).getJob(id);
+        return job ? view(job, queue) : undefined;
+      });
+      return found ? reply.send(found) : notFound();
+    },
+  },
+];

@@ -1,0 +1,46 @@
+import type { ZodType } from 'zod';
+import { PRODUCER_JOBS } from '../../jobs/registry.js';
+import type { MeetingCreatePayload } from '../../jobs/schemas.js';
+import { commonErrors, enqueuedResponse, idempotencyKey, sendEnqueued, type ApiRoute } from '../api.js';
+
+const idempotent = {
+  200: { description: 'replay of an Idempotency-Key: the first job, nothing added', schema: enqueuedResponse },
+  202: { description: 'enqueued', schema: enqueuedResponse },
+  ...commonErrors,
+};
+
+/**
+ * POST /v1/emails, /v1/sms, /v1/whatsapp, /v1/meetings: the body is the job payload of
+ * CONTRACT §3, validated by the producer client with the workers' own schemas.
+ */
+const enqueueRoute = (
+  url: string,
+  queue: 'email' | 'sms' | 'whatsapp' | 'meeting',
+  name: 'send' | 'create',
+  schemaName: string,
+  summary: string,
+): ApiRoute => ({
+  method: 'POST',
+  url,
+  summary,
+  tag: queue === 'meeting' ? 'meetings' : 'messages',
+  idempotent: true,
+  body: { name: schemaName, schema: (PRODUCER_JOBS[queue] as Record<string, ZodType>)[name]!, required: true },
+  responses: idempotent,
+  handler: async (req, reply, { client }) => {
+    const opts = { idempotencyKey: idempotencyKey(req) };
+    // createMeeting keys the job on the appointment: one meeting per appointment, replays answer 200.
+    const e =
+      queue === 'meeting'
+        ? await client.createMeeting(req.body as MeetingCreatePayload, opts)
+        : await client.enqueue(queue, name as never, req.body, opts);
+    return sendEnqueued(reply, e);
+  },
+});
+
+export const messageRoutes: ApiRoute[] = [
+  enqueueRoute('/v1/emails', 'email', 'send', 'EmailPayload', 'Send an email (Resend or SendGrid)'),
+  enqueueRoute('/v1/sms', 'sms', 'send', 'SmsPayload', 'Send an SMS (Twilio)'),
+  enqueueRoute('/v1/whatsapp', 'whatsapp', 'send', 'WhatsAppPayload', 'Send a WhatsApp message or template (Twilio)'),
+  enqueueRoute('/v1/meetings', 'meeting', 'create', 'MeetingCreatePayload', 'Create a Zoom or Google Meet meeting'),
+];

@@ -1,0 +1,6 @@
+import { doctor, formatReport } from '../src/doctor/run.js';
+
+// npm run doctor: validates the configuration and checks every configured integration.
+const report = await doctor();
+console.log(formatReport(report));
+process.exit(report.exitCode);
