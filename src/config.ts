@@ -58,6 +58,8 @@ const specs = {
   NODE_ENV: str({ default: 'production', choices: ['production', 'development', 'test'] }),
   REDIS_URL: url({ default: 'redis://127.0.0.1:6379', docs: 'Redis (rediss:// for TLS)' }),
   REDIS_CLUSTER_NODES: optional('comma-separated host:port seeds: connect to a Redis Cluster instead'),
+  REDIS_SENTINELS: optional('comma-separated host:port Sentinels: ask them for the master instead of REDIS_URL\'s host'),
+  REDIS_SENTINEL_NAME: str({ default: 'mymaster', docs: 'the master group name the Sentinels monitor' }),
   QUEUE_PREFIX: str({ default: 'notif', docs: 'BullMQ key prefix' }),
   LOG_LEVEL: str({ default: 'info', choices: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] }),
   PORT: port({ default: 3000 }),
@@ -119,6 +121,15 @@ export interface QueueSettings {
 
 export type Env = Record<string, string | undefined>;
 
+/** Where Redis is: one server (`url`), a Redis Cluster, or a master found through Sentinels. */
+export interface RedisSettings {
+  url: string;
+  clusterNodes?: string[] | undefined;
+  /** The Sentinels and the master group name; `url` then gives password, db and TLS. */
+  sentinels?: { nodes: string[]; name: string } | undefined;
+  prefix: string;
+}
+
 function validate(env: Env) {
   return cleanEnv(env, specs, {
     reporter: ({ errors }) => {
@@ -163,6 +174,10 @@ export function loadConfig(env: Env = process.env) {
   if (has(e.WEBHOOK_URL) && !has(e.WEBHOOK_SECRET)) fail('WEBHOOK_SECRET', 'required when WEBHOOK_URL is set');
   if (!isTimeZone(e.DEFAULT_TIMEZONE)) fail('DEFAULT_TIMEZONE', `unknown IANA time zone "${e.DEFAULT_TIMEZONE}"`);
   if (e.JOB_ATTEMPTS < 1) fail('JOB_ATTEMPTS', 'must be at least 1');
+  if (has(e.REDIS_CLUSTER_NODES) && has(e.REDIS_SENTINELS)) fail('REDIS_SENTINELS', 'set REDIS_CLUSTER_NODES or REDIS_SENTINELS, not both');
+  for (const [name, list] of [['REDIS_CLUSTER_NODES', e.REDIS_CLUSTER_NODES], ['REDIS_SENTINELS', e.REDIS_SENTINELS]] as const)
+    if (has(list) && !list.split(',').every((n) => /^[^\s:]+:\d{1,5}$/.test(n.trim())))
+      fail(name, 'expected host:port,host:port');
 
   const queues = Object.fromEntries(
     QUEUES.map((q) => {
@@ -183,8 +198,11 @@ export function loadConfig(env: Env = process.env) {
     redis: {
       url: e.REDIS_URL,
       clusterNodes: has(e.REDIS_CLUSTER_NODES) ? e.REDIS_CLUSTER_NODES.split(',').map((s) => s.trim()) : undefined,
+      sentinels: has(e.REDIS_SENTINELS)
+        ? { nodes: e.REDIS_SENTINELS.split(',').map((s) => s.trim()).filter(Boolean), name: e.REDIS_SENTINEL_NAME }
+        : undefined,
       prefix: e.QUEUE_PREFIX,
-    },
+    } as RedisSettings,
     logLevel: e.LOG_LEVEL,
     http: {
       port: e.PORT,

@@ -24,13 +24,41 @@ export function createRedis(redis: Config['redis'], role: ConnectionRole): Redis
       const [host, port] = n.split(':');
       return { host: host ?? '127.0.0.1', port: Number(port ?? 6379) };
     });
+    const auth = credentials(redis.url);
     return new Cluster(nodes, {
-      redisOptions: common,
+      redisOptions: { ...common, ...auth },
       clusterRetryStrategy: backoff,
       enableOfflineQueue: role === 'worker',
+      // Managed TLS clusters (e.g. ElastiCache) present certificates for the seed's name, not the node IPs.
+      ...(auth.tls && { dnsLookup: (address: string, cb: (err: Error | null, address: string) => void) => cb(null, address) }),
+    });
+  }
+  if (redis.sentinels) {
+    // The Sentinels name the current master (and the new one after a failover); REDIS_URL
+    // still supplies the password, database and TLS (rediss://) of the master connection.
+    const sentinels = redis.sentinels.nodes.map((n) => {
+      const [host, port] = n.split(':');
+      return { host: host ?? '127.0.0.1', port: Number(port ?? 26379) };
+    });
+    return new Redis(redis.url, {
+      ...common,
+      sentinels,
+      name: redis.sentinels.name,
+      sentinelRetryStrategy: backoff,
+      enableTLSForSentinelMode: redis.url.startsWith('rediss:'),
     });
   }
   return new Redis(redis.url, common);
+}
+
+/** User, password and TLS of REDIS_URL, for cluster nodes (which take no URL). */
+function credentials(url: string): RedisOptions {
+  const u = new URL(url);
+  return {
+    ...(u.username && { username: decodeURIComponent(u.username) }),
+    ...(u.password && { password: decodeURIComponent(u.password) }),
+    ...(u.protocol === 'rediss:' && { tls: {} }),
+  };
 }
 
 /** BullMQ keys on a cluster must share a slot: a hash-tagged prefix does it. */

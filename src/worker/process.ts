@@ -47,16 +47,22 @@ export function createServiceContext(config: Config, logger = createLogger(confi
 /** Says plainly when Redis is away (once per outage), while ioredis keeps reconnecting. */
 function watchRedis(connection: RedisClient, config: Config, logger: Logger) {
   let down = false;
+  // On a cluster or behind Sentinels, REDIS_URL's host is not where the service connects.
+  const where = config.redis.clusterNodes
+    ? `cluster ${config.redis.clusterNodes.join(',')}`
+    : config.redis.sentinels
+      ? `sentinels ${config.redis.sentinels.nodes.join(',')} (${config.redis.sentinels.name})`
+      : redactUrl(config.redis.url);
   connection.on('error', (err: Error) => {
     if (down) return;
     down = true;
     logger.error(
-      { redis: redactUrl(config.redis.url), err: err.message },
+      { redis: where, err: err.message },
       'Redis cannot be reached; retrying. Start one with `redis-server` (or `docker run -p 6379:6379 redis:7`) or set REDIS_URL',
     );
   });
   connection.on('ready', () => {
-    if (down) logger.info({ redis: redactUrl(config.redis.url) }, 'Redis is back');
+    if (down) logger.info({ redis: where }, 'Redis is back');
     down = false;
   });
 }

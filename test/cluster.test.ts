@@ -1,0 +1,190 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { jobIds } from '../src/appointments/ids.js';
+import { loadConfig } from '../src/config.js';
+import { key, queuePrefix } from '../src/redis.js';
+import { FakeTwilio } from './fakes/twilio.js';
+import { PrivateCluster, PrivateSentinel } from './support/cluster.js';
+import { finished, startHarness, until } from './support/harness.js';
+import { PrivateRedis } from './support/redis.js';
+
+/**
+ * The service on a three-master Redis Cluster: producer and workers configured with
+ * REDIS_CLUSTER_NODES, every key under the hash-tagged prefix (one slot per deployment).
+ */
+describe('Redis Cluster', () => {
+  const twilio = new FakeTwilio();
+  let cluster: PrivateCluster;
+  const closers: (() => Promise<unknown>)[] = [];
+
+  beforeAll(async () => {
+    await twilio.start();
+    cluster = await PrivateCluster.start();
+  }, 60_000);
+  afterAll(async () => {
+    await twilio.stop();
+    await cluster?.stop();
+  });
+  afterEach(async () => {
+    for (const c of closers.splice(0).reverse()) await c().catch(() => {});
+    twilio.reset();
+    twilio.delivered.length = 0;
+  });
+
+  const harness = async (queues: Parameters<typeof startHarness>[1], extra: Record<string, string> = {}) => {
+    const h = await startHarness(
+      {
+        REDIS_CLUSTER_NODES: cluster.nodes,
+        TWILIO_ACCOUNT_SID: twilio.accountSid,
+        TWILIO_AUTH_TOKEN: twilio.authToken,
+        TWILIO_PHONE_NUMBER: '+15005550006',
+        TWILIO_API_BASE_URL: twilio.url,
+        ...extra,
+      },
+      queues,
+    );
+    closers.push(() => h.close());
+    return h;
+  };
+
+  /** Every key of this deployment carries the hash tag: one slot, so BullMQ's multi-key scripts work. */
+  const expectOneSlot = async (prefix: string) => {
+    const mine = (await cluster.allKeys()).filter((k) => k.includes(prefix));
+    expect(mine.length).toBeGreaterThan(0);
+    expect(mine.filter((k) => !k.startsWith(`{${prefix}}:`))).toEqual([]);
+    return mine;
+  };
+
+  it('delivers SMS jobs, deduplicates idempotency-key replays and never re-sends a delivered job', async () => {
+    const h = await harness(['sms']);
+    expect(queuePrefix(h.config.redis)).toBe(`{${h.config.redis.prefix}}`);
+
+    const N = 50;
+    const sent = await Promise.all(Array.from({ length: N }, (_, i) => h.client.sendSms({ to: '+33612345678', body: `cluster ${i}` })));
+    await until(() => twilio.delivered.length >= N, 30_000, `${N} deliveries`);
+    expect(new Set(twilio.delivered.map((d) => d.body)).size).toBe(N);
+
+    // The same idempotency key twice: one job, one message.
+    const first = await h.client.sendSms({ to: '+33612345678', body: 'once' }, { idempotencyKey: 'cluster-once' });
+    const again = await h.client.sendSms({ to: '+33612345678', body: 'once' }, { idempotencyKey: 'cluster-once' });
+    expect(again).toMatchObject({ id: first.id, duplicate: true });
+    expect((await finished(h, 'sms', first.id)).returnvalue).toMatchObject({ status: 'sent' });
+
+    // The delivery marker: a completed job run again (as after a lost lock) is replayed, not re-sent.
+    const job = await finished(h, 'sms', sent[0]!.id);
+    expect(job.returnvalue).toMatchObject({ status: 'sent' });
+    expect(await h.ctx.connection.get(key(h.config.redis, 'delivered', 'sms', job.id!, String(job.timestamp)))).toBeTruthy();
+    const deliveries = twilio.delivered.length;
+    // retry() resets the job object's own fields: keep what the first run left.
+    const { processedOn: firstRun, returnvalue: firstResult } = job;
+    await job.retry('completed');
+    const rerun = await until(async () => {
+      const j = await h.queue('sms').getJob(job.id!);
+      // Re-read once completed: the object fetched above may predate the state change.
+      return j && j.processedOn! > firstRun! && (await j.getState()) === 'completed' ? h.queue('sms').getJob(job.id!) : undefined;
+    }, 15_000, 'the re-run to finish');
+    expect(rerun!.returnvalue).toEqual(firstResult);
+    expect(twilio.delivered.length).toBe(deliveries);
+    expect(twilio.delivered.filter((d) => d.body === 'once')).toHaveLength(1);
+
+    const keys = await expectOneSlot(h.config.redis.prefix);
+    console.log(`cluster: ${N + 1} SMS delivered on 3 masters, ${keys.length} keys, all under {${h.config.redis.prefix}}`);
+  });
+
+  it('fires a delayed SMS (sendAt) on time', async () => {
+    const h = await harness(['sms']);
+    const at = Date.now() + 2_000;
+    const e = await h.client.sendSms({ to: '+33612345678', body: 'later' }, { sendAt: new Date(at) });
+    expect(await (await h.queue('sms').getJob(e.id))!.getState()).toBe('delayed');
+    const delivered = await until(() => twilio.delivered.find((d) => d.body === 'later'), 15_000, 'the delayed SMS');
+    console.log(`cluster: delayed SMS due at +2000 ms delivered ${delivered.at - at} ms after its time`);
+    expect(delivered.at).toBeGreaterThanOrEqual(at - 50);
+    // Generous: a loaded two-core machine; BullMQ promotes delayed jobs as they fall due.
+    expect(delivered.at - at).toBeLessThan(5_000);
+  });
+
+  it('books an appointment: its reminder jobs exist on the cluster', async () => {
+    const h = await harness(['appointment', 'reminder', 'meeting', 'email', 'sms', 'whatsapp']);
+    const id = `apt_cluster_${Date.now()}`;
+    const scheduledAt = new Date(Date.now() + 3 * 24 * 3600_000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+    const booked = await h.client.appointments.booked({
+      id,
+      scheduledAt,
+      duration: 30,
+      title: 'Rendez-vous découverte',
+      timezone: 'Europe/Paris',
+      locale: 'fr',
+      attendee: { name: 'Paul Durand', phone: '+33612345678' },
+      reminderChannels: ['sms'],
+    });
+    const event = await finished(h, 'appointment', booked.id, 30_000);
+    expect(event.failedReason).toBeUndefined();
+    const reminders = await until(async () => {
+      const r = await h.client.appointments.reminders(id);
+      return r.length >= 2 ? r : undefined;
+    }, 15_000, 'two pending reminders');
+    expect(reminders.map((r) => r.name).sort()).toEqual(['H-1', 'J-1']);
+    for (const r of reminders) {
+      expect(r.id).toContain(id);
+      expect(r.state).toBe('delayed');
+    }
+    expect(Date.parse(reminders.find((r) => r.name === 'J-1')!.fireAt)).toBe(Date.parse(scheduledAt) - 24 * 3600_000);
+    const reminderJob = await h.queue('reminder').getJob(jobIds.reminder(id, 'J-1', 1));
+    expect(reminderJob, 'J-1 reminder job under its deterministic id').toBeTruthy();
+    await expectOneSlot(h.config.redis.prefix);
+  });
+});
+
+/** Behind Sentinel: REDIS_URL's host is never used, the master's address comes from the Sentinels. */
+describe('Redis Sentinel', () => {
+  it('finds the master through REDIS_SENTINELS and delivers', async () => {
+    const twilio = await new FakeTwilio().start();
+    const master = await PrivateRedis.start();
+    const sentinel = await PrivateSentinel.start(master.port, 'notifmaster');
+    try {
+      const h = await startHarness(
+        {
+          REDIS_URL: 'redis://127.0.0.1:1', // nothing listens there: only the Sentinel can say where Redis is
+          REDIS_SENTINELS: sentinel.nodes,
+          REDIS_SENTINEL_NAME: 'notifmaster',
+          TWILIO_ACCOUNT_SID: twilio.accountSid,
+          TWILIO_AUTH_TOKEN: twilio.authToken,
+          TWILIO_PHONE_NUMBER: '+15005550006',
+          TWILIO_API_BASE_URL: twilio.url,
+        },
+        ['sms'],
+      );
+      try {
+        const e = await h.client.sendSms({ to: '+33612345678', body: 'via sentinel' });
+        expect((await finished(h, 'sms', e.id)).returnvalue).toMatchObject({ status: 'sent' });
+        expect(twilio.delivered.map((d) => d.body)).toEqual(['via sentinel']);
+      } finally {
+        await h.close();
+      }
+    } finally {
+      await sentinel.stop();
+      await master.stop();
+      await twilio.stop();
+    }
+  });
+});
+
+describe('Redis topology configuration', () => {
+  const load = (env: Record<string, string>) => loadConfig({ NODE_ENV: 'test', ...env });
+
+  it('reads Sentinels and the master name, and refuses malformed or conflicting topologies', () => {
+    expect(load({ REDIS_SENTINELS: 's1:26379, s2:26379' }).redis.sentinels).toEqual({ nodes: ['s1:26379', 's2:26379'], name: 'mymaster' });
+    expect(load({ REDIS_SENTINELS: 's1:26379', REDIS_SENTINEL_NAME: 'notif' }).redis.sentinels?.name).toBe('notif');
+    expect(load({}).redis.sentinels).toBeUndefined();
+    expect(() => load({ REDIS_SENTINELS: 's1' })).toThrow(/REDIS_SENTINELS: expected host:port/);
+    expect(() => load({ REDIS_CLUSTER_NODES: 'n1:6379,n2' })).toThrow(/REDIS_CLUSTER_NODES: expected host:port/);
+    expect(() => load({ REDIS_CLUSTER_NODES: 'n1:6379', REDIS_SENTINELS: 's1:26379' })).toThrow(/not both/);
+  });
+
+  it('hash-tags the prefix on a cluster only', () => {
+    expect(queuePrefix(load({ QUEUE_PREFIX: 'notif' }).redis)).toBe('notif');
+    expect(queuePrefix(load({ QUEUE_PREFIX: 'notif', REDIS_SENTINELS: 's1:26379' }).redis)).toBe('notif');
+    const c = load({ QUEUE_PREFIX: 'notif', REDIS_CLUSTER_NODES: 'n1:6379' }).redis;
+    expect(queuePrefix(c)).toBe('{notif}');
+    expect(key(c, 'idempotency', 'sms', 'k')).toBe('{notif}:idempotency:sms:k');
+  });
+});
