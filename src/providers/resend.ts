@@ -36,14 +36,20 @@ export function createResend(opts: ResendOptions): EmailProvider {
         replyTo: message.replyTo,
         tags: message.tags && Object.entries(message.tags).map(([name, value]) => ({ name, value })),
       } as CreateEmailOptions; // the schema guarantees html or text; the SDK's union cannot see it
-      // The SDK has no timeout option but hands its request options to fetch.
-      const signal = AbortSignal.timeout(timeoutMs);
+      // The SDK has no timeout option but hands its request options to fetch. A timer
+      // cleared on the answer, not AbortSignal.timeout: that one keeps every signal alive
+      // for the whole timeout (some 25 MiB of heap at 2,000 emails/s with 15 s).
+      const abort = new AbortController();
+      const timer = setTimeout(() => abort.abort(new DOMException('timed out', 'TimeoutError')), timeoutMs);
+      const signal = abort.signal;
       let res;
       try {
         res = await resend.emails.send(payload, { idempotencyKey: ctx.idempotencyKey, signal });
       } catch (err) {
         // Only an abort while reading an error body escapes the SDK: outcome unknown, retry.
         throw transient(`resend: ${clean((err as Error).message)}`);
+      } finally {
+        clearTimeout(timer);
       }
       // The SDK reports a timeout like any network failure; say which it was.
       if (res.error && res.error.statusCode == null && signal.aborted) throw transient(`resend: no answer within ${timeoutMs} ms`);

@@ -1,0 +1,45 @@
+/** A short human-readable table of the summary, on stderr (stdout is for the JSON). */
+export function printTable(s: Record<string, any>): void {
+  const rows: [string, string, string][] = [];
+  const add = (what: string, ours: unknown, baseline: unknown = '') => rows.push([what, String(ours), String(baseline)]);
+  for (const c of s.throughput?.cases ?? [])
+    add(
+      `deliver ${c.channel} ${c.latencyMs} ms c=${c.concurrency} (jobs/s, cpu µs/job)`,
+      `${c.full.jobsPerS} (${c.full.cpuUsPerJob} µs) = ${c.ratio}x [${c.ratioRange.join('-')}], cpu ${c.cpuRatio}x`,
+      `raw ${c.raw.jobsPerS} (${c.raw.cpuUsPerJob} µs)`,
+    );
+  for (const [mode, e] of Object.entries<any>(s.enqueue ?? {})) add(`enqueue ${mode} (jobs/s)`, `${e.clientPerS} = ${e.ratio}x`, `raw ${e.rawPerS}`);
+  if (s.latency)
+    add(
+      `e2e latency @${s.latency.ratePerS}/s p50/p99/max ms`,
+      `${s.latency.ours.p50}/${s.latency.ours.p99}/${s.latency.ours.max}`,
+      `raw ${s.latency.raw.p50}/${s.latency.raw.p99}/${s.latency.raw.max}`,
+    );
+  if (s.rss) {
+    const o = s.rss.ours;
+    const r = s.rss.raw;
+    add('spawned sms worker RSS idle/peak/after MiB', `${o.idleRssMiB}/${o.peakRssMiB}/${o.afterRssMiB}`, `raw ${r.idleRssMiB}/${r.peakRssMiB}/${r.afterRssMiB}`);
+  }
+  if (s.ratelimit)
+    add(
+      `rate limit ${s.ratelimit.limit} x${s.ratelimit.processes} procs: rate, max starts/arrivals per window`,
+      `${s.ratelimit.achievedPerS}/s, ${s.ratelimit.maxStartsInAnyRollingWindow}/${s.ratelimit.maxArrivalsInAnyRollingWindow}`,
+      `allowed ${s.ratelimit.allowedMax}`,
+    );
+  if (s.memory) {
+    add('Redis bytes per pending reminder', `${s.memory.oursBytesPerReminder} = ${s.memory.ratio}x`, `raw ${s.memory.rawBytesPerDelayedJob}`);
+    const c = s.memory.withHashMaxListpackValue256;
+    if (c) add('  same, hash-max-listpack-value 256', `${c.oursBytesPerReminder} = ${c.ratio}x`, `raw ${c.rawBytesPerDelayedJob}`);
+  }
+  if (s.reminders) {
+    const r = s.reminders;
+    add(`store ${r.load.count} reminders (s, MiB)`, `${r.load.seconds} s, ${r.load.usedMemoryMiB} MiB`, `${r.load.perS}/s`);
+    add(`reminder lateness p50/p99/max ms (hz ${r.redisHz})`, `${r.lateness.p50}/${r.lateness.p99}/${r.lateness.max}`, `hz 100: ${r.latenessAtHz100.p50}/${r.latenessAtHz100.p99}/${r.latenessAtHz100.max}`);
+  }
+  const w = [0, 1, 2].map((i) => Math.max(...rows.map((r) => r[i]!.length), 8));
+  const line = (r: string[]) => r.map((c, i) => c.padEnd(w[i]!)).join('  ');
+  process.stderr.write(`\n${line(['figure', 'ours', 'baseline'])}\n${w.map((n) => '-'.repeat(n)).join('  ')}\n`);
+  for (const r of rows) process.stderr.write(line(r) + '\n');
+  const m = s.machine ?? {};
+  process.stderr.write(`\n${m.cpus} cpus (${m.cpuModel}), node ${m.node}, ${m.redisServer}; load ${m.loadavgAtStart} -> ${m.loadavgAtEnd}\n\n`);
+}

@@ -1,0 +1,200 @@
+/**
+ * Delivery throughput: our full worker path (createServiceContext + startWorkers: validation,
+ * delivery marker, provider SDK, one info log line per job) against a minimal BullMQ worker
+ * calling the same fake with plain fetch. Same Redis, same concurrency, same prefilled jobs.
+ * Rounds of back-to-back raw/full pairs, the order alternating, so drift on a shared machine
+ * cancels out; CPU time per job (this process, and redis-server) is measured beside wall time.
+ */
+import { Queue, Worker } from 'bullmq';
+import { randomUUID } from 'node:crypto';
+import { loadConfig } from '../src/config.js';
+import { createServiceContext, startWorkers } from '../src/worker/process.js';
+import { rawProcessor } from './raw.js';
+import { discardLogger, note, rawRedis, redisCpu, round, until, type Fakes } from './util.js';
+
+import type { Channel } from './raw.js';
+
+export type { Channel };
+
+export interface Case {
+  channel: Channel;
+  latencyMs: number;
+  concurrency: number;
+  jobs: number;
+}
+
+export interface Run {
+  jobsPerS: number;
+  /** CPU time of this (the worker's) process per job, user + system. */
+  cpuUsPerJob: number;
+  /** redis-server CPU time per job. */
+  redisCpuUsPerJob: number;
+  peakRssBytes: number;
+  /** New TCP connections the fake accepted during the run: keep-alive reuse shows as <= concurrency (0 when fetch reuses its global pool). */
+  providerConnectionsOpened: number;
+}
+
+export interface Env {
+  redisUrl: string;
+  fakes: Fakes;
+}
+
+const JOB_OPTS = { attempts: 6, backoff: { type: 'exponential', delay: 5000, jitter: 0.5 } } as const;
+const KEEP = { removeOnComplete: { age: 86_400 }, removeOnFail: { age: 604_800 } };
+
+export const payloadFor = (channel: Channel, i: number, text = `bench ${i}`) =>
+  channel === 'sms'
+    ? { to: '+33612345678', body: text }
+    : { to: 'paul.durand@example.com', subject: text, text: 'Bonjour, ceci est un message de test.' };
+
+async function prefill(redisUrl: string, prefix: string, c: Case): Promise<void> {
+  const connection = rawRedis(redisUrl);
+  const q = new Queue(c.channel, { connection, prefix });
+  for (let i = 0; i < c.jobs; i += 1000) {
+    const n = Math.min(1000, c.jobs - i);
+    await q.addBulk(Array.from({ length: n }, (_, k) => ({ name: 'send', data: payloadFor(c.channel, i + k), opts: JOB_OPTS })));
+  }
+  await q.close();
+  connection.disconnect();
+}
+
+/** Runs `start` and waits for `c.jobs` completions, measuring wall time, CPU and RSS. */
+async function measure(env: Env, c: Case, start: () => Worker[], stop: () => Promise<void>): Promise<Run> {
+  let done = 0;
+  let failed = '';
+  let peakRss = process.memoryUsage().rss;
+  const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 100);
+  const cpu0 = process.cpuUsage();
+  const r0 = await redisCpu(env.redisUrl);
+  const t0 = performance.now();
+  for (const w of start()) {
+    w.on('completed', () => void done++);
+    w.on('failed', (_j, err) => void (failed ||= err.message));
+  }
+  await until(() => done >= c.jobs || failed !== '', 300_000, `${c.jobs} ${c.channel} jobs`, 5);
+  const ms = performance.now() - t0;
+  const cpu = process.cpuUsage(cpu0);
+  const r1 = await redisCpu(env.redisUrl);
+  const providerConnectionsOpened = await env.fakes.connections();
+  clearInterval(sampler);
+  await stop();
+  if (failed) throw new Error(`a ${c.channel} job failed: ${failed}`);
+  return {
+    jobsPerS: round((c.jobs / ms) * 1000),
+    cpuUsPerJob: round((cpu.user + cpu.system) / c.jobs),
+    redisCpuUsPerJob: round((r1 - r0) / c.jobs),
+    peakRssBytes: peakRss,
+    providerConnectionsOpened,
+  };
+}
+
+export async function runFull(env: Env, c: Case): Promise<Run> {
+  const prefix = `bf-${randomUUID().slice(0, 8)}`;
+  await prefill(env.redisUrl, prefix, c);
+  await env.fakes.reset();
+  const u = c.channel.toUpperCase();
+  const config = loadConfig({
+    NODE_ENV: 'production',
+    REDIS_URL: env.redisUrl,
+    QUEUE_PREFIX: prefix,
+    LOG_LEVEL: 'info',
+    [`${u}_CONCURRENCY`]: String(c.concurrency),
+    [`${u}_RATE_LIMIT`]: 'off',
+    ...env.fakes.env(),
+  });
+  const ctx = createServiceContext(config, discardLogger());
+  let running: ReturnType<typeof startWorkers> | undefined;
+  return measure(
+    env,
+    c,
+    () => (running = startWorkers(ctx, [c.channel])).workers,
+    () => running!.close(),
+  );
+}
+
+export async function runRaw(env: Env, c: Case): Promise<Run> {
+  const prefix = `br-${randomUUID().slice(0, 8)}`;
+  await prefill(env.redisUrl, prefix, c);
+  await env.fakes.reset();
+  const connection = rawRedis(env.redisUrl);
+  const worker = new Worker(c.channel, rawProcessor(env.fakes.info, c.channel), {
+    connection,
+    prefix,
+    concurrency: c.concurrency,
+    autorun: false,
+    ...KEEP,
+  });
+  return measure(
+    env,
+    c,
+    () => {
+      void worker.run();
+      return [worker];
+    },
+    async () => {
+      await worker.close();
+      connection.disconnect();
+    },
+  );
+}
+
+export interface CaseResult extends Case {
+  rounds: number;
+  /** Means over the rounds. */
+  raw: Run;
+  full: Run;
+  /** Median over the rounds of full jobs/s ÷ raw jobs/s, each round's two runs back to back. */
+  ratio: number;
+  ratioRange: [number, number];
+  /** raw CPU µs/job ÷ full CPU µs/job (median): the ratio a dedicated, CPU-bound core would see. */
+  cpuRatio: number;
+}
+
+const mean = (runs: Run[]): Run => {
+  const avg = (f: (r: Run) => number) => round(runs.reduce((s, r) => s + f(r), 0) / runs.length);
+  return {
+    jobsPerS: avg((r) => r.jobsPerS),
+    cpuUsPerJob: avg((r) => r.cpuUsPerJob),
+    redisCpuUsPerJob: avg((r) => r.redisCpuUsPerJob),
+    peakRssBytes: Math.max(...runs.map((r) => r.peakRssBytes)),
+    providerConnectionsOpened: Math.max(...runs.map((r) => r.providerConnectionsOpened)),
+  };
+};
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+};
+
+/** `rounds` pairs of runs, raw then full, then full then raw, and so on: drift cancels out. */
+export async function throughputCase(env: Env, c: Case, rounds: number): Promise<CaseResult> {
+  await env.fakes.latency(c.latencyMs);
+  // Warm-up (JIT, connection pools): one short run of each, not counted.
+  await runRaw(env, { ...c, jobs: Math.min(500, c.jobs) });
+  await runFull(env, { ...c, jobs: Math.min(500, c.jobs) });
+  const raw: Run[] = [];
+  const full: Run[] = [];
+  for (let i = 0; i < rounds; i++) {
+    if (i % 2 === 0) {
+      raw.push(await runRaw(env, c));
+      full.push(await runFull(env, c));
+    } else {
+      full.push(await runFull(env, c));
+      raw.push(await runRaw(env, c));
+    }
+  }
+  const ratios = raw.map((r, i) => full[i]!.jobsPerS / r.jobsPerS);
+  const result: CaseResult = {
+    ...c,
+    rounds,
+    raw: mean(raw),
+    full: mean(full),
+    ratio: round(median(ratios), 2),
+    ratioRange: [round(Math.min(...ratios), 2), round(Math.max(...ratios), 2)],
+    cpuRatio: round(median(raw.map((r, i) => r.cpuUsPerJob / full[i]!.cpuUsPerJob)), 2),
+  };
+  note(
+    `${c.channel} ${c.latencyMs} ms c=${c.concurrency}: raw ${raw.map((x) => x.jobsPerS).join('/')} full ${full.map((x) => x.jobsPerS).join('/')} jobs/s -> ${result.ratio}x (${result.ratioRange.join('-')}); cpu/job raw ${result.raw.cpuUsPerJob} full ${result.full.cpuUsPerJob} µs -> ${result.cpuRatio}x; redis cpu/job raw ${result.raw.redisCpuUsPerJob} full ${result.full.redisCpuUsPerJob} µs; provider connections ${result.full.providerConnectionsOpened}`,
+  );
+  return result;
+}
