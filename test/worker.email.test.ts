@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { FakeResend } from './fakes/resend.js';
 import { FakeSendGrid } from './fakes/sendgrid.js';
-import { finished, startHarness } from './support/harness.js';
+import { finished, startHarness, until } from './support/harness.js';
 
 describe('email jobs through real workers', () => {
   const resend = new FakeResend();
@@ -67,6 +67,22 @@ describe('email jobs through real workers', () => {
     expect(await job.getState()).toBe('completed');
     expect(job.attemptsMade).toBe(1);
     expect(job.finishedOn! - t0).toBeGreaterThanOrEqual(950);
+    expect(resend.delivered).toHaveLength(1);
+  });
+
+  it('does not send again when a delivered email job runs a second time (Resend idempotency key)', async () => {
+    h = await startHarness({ ...resendEnv, ...from }, ['email']);
+    const { id } = await h.client.sendEmail(mail);
+    const first = await finished(h, 'email', id);
+    const { messageId } = first.returnvalue;
+    const firstFinishedOn = first.finishedOn!;
+    await first.retry('completed', { resetAttemptsMade: true, resetAttemptsStarted: true });
+    const again = await until(async () => {
+      const j = await h.queue('email').getJob(id);
+      return j && (await j.getState()) === 'completed' && j.finishedOn! > firstFinishedOn ? h.queue('email').getJob(id) : undefined;
+    }, 10_000, 'the re-run');
+    expect(again!.returnvalue.messageId).toBe(messageId);
+    expect(resend.received('POST', /^\/emails$/)).toHaveLength(2);
     expect(resend.delivered).toHaveLength(1);
   });
 

@@ -141,13 +141,13 @@ describe('sms and whatsapp jobs through real workers', () => {
     const first = await finished(h, 'sms', id);
     const { messageId } = first.returnvalue;
     const firstFinishedOn = first.finishedOn!;
-    await first.retry('completed');
+    // Even with BullMQ's counters reset, the marker in Redis holds.
+    await first.retry('completed', { resetAttemptsMade: true, resetAttemptsStarted: true });
     const again = await until(async () => {
       const j = await h.queue('sms').getJob(id);
       return j && (await j.getState()) === 'completed' && j.finishedOn! > firstFinishedOn ? h.queue('sms').getJob(id) : undefined;
     }, 10_000, 'the re-run');
     expect(again.returnvalue.messageId).toBe(messageId);
-    expect(again.attemptsMade).toBe(2);
     expect(twilio.delivered).toHaveLength(1);
   });
 

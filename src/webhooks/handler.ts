@@ -24,7 +24,7 @@ export function webhookHandlers(ctx: ServiceContext): QueueHandler[] {
       queue: 'webhook',
       provider: () => 'webhook',
       // A re-run after a delivery that succeeded (stalled job) does not POST again.
-      deliverOnce: true,
+      deliverOnce: () => true,
       run: async (job) => {
         expectName(job, 'deliver');
         const { event } = parsePayload(webhookJobPayload, job.data);

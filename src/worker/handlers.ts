@@ -22,7 +22,8 @@ export function messageHandlers(config: Config, providers: Providers): QueueHand
     {
       queue: 'email',
       provider: () => providers.email?.name ?? 'none',
-      deliverOnce: true,
+      // Resend deduplicates on the job's idempotency key (24 h); SendGrid needs the marker.
+      deliverOnce: () => providers.email?.name !== 'resend',
       recipient: to,
       run: (job, ctx) => {
         expectName(job, 'send');
@@ -36,7 +37,7 @@ export function messageHandlers(config: Config, providers: Providers): QueueHand
     {
       queue: 'sms',
       provider: () => (providers.sms ? 'twilio' : 'none'),
-      deliverOnce: true,
+      deliverOnce: () => true,
       recipient: to,
       run: (job, ctx) => {
         expectName(job, 'send');
@@ -50,7 +51,7 @@ export function messageHandlers(config: Config, providers: Providers): QueueHand
     {
       queue: 'whatsapp',
       provider: () => (providers.whatsapp ? 'twilio' : 'none'),
-      deliverOnce: true,
+      deliverOnce: () => true,
       recipient: to,
       run: (job, ctx) => {
         expectName(job, 'send');

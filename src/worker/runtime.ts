@@ -1,7 +1,7 @@
 import { UnrecoverableError, Worker, type Job, type Queue } from 'bullmq';
 import type { Config, RateLimit } from '../config.js';
 import { InvalidPayloadError, ProviderError, type ErrorCode } from '../errors.js';
-import { scrub, type Logger } from '../logger.js';
+import { flatLineLogger, scrub, type Logger } from '../logger.js';
 import type { QueueName } from '../queues.js';
 import { key, queuePrefix, type RedisClient } from '../redis.js';
 
@@ -11,10 +11,13 @@ export interface QueueHandler {
   /** Vendor name for the log line, e.g. "resend"; may depend on the job. */
   provider(job: Job): string;
   /**
-   * Non-idempotent providers (Twilio, SendGrid): a marker written on success and checked
-   * before sending keeps a re-run (stalled job, retry after a late error) from sending twice.
+   * True for providers without an idempotency key of their own (Twilio, SendGrid): a
+   * marker written on success and checked before sending keeps a re-run (stalled job,
+   * retry after a late error, manual retry) from sending twice. It is read on every start,
+   * first ones included: that costs one GET, and the guarantee then rests on Redis alone,
+   * not on how BullMQ counts starts across retries.
    */
-  deliverOnce?: boolean;
+  deliverOnce?: (job: Job) => boolean;
   /** The recipient, for a masked log field. */
   recipient?(job: Job): string | string[] | undefined;
   run(job: Job, ctx: JobContext): Promise<JobResult>;
@@ -83,6 +86,8 @@ export function createWorker(handler: QueueHandler, deps: RuntimeDeps): Worker {
   const { config, connection, logger } = deps;
   const settings = config.queues[handler.queue];
   const log = logger.child({ queue: handler.queue });
+  // The outcome line below is flat: top-level redaction is all it needs, and much cheaper.
+  const outcomeLog = flatLineLogger(log);
 
   const report = async (job: Job, started: number, o: Omit<JobOutcome, 'queue' | 'name' | 'jobId' | 'provider' | 'attempt' | 'durationMs' | 'enqueuedAt'>) => {
     const outcome: JobOutcome = {
@@ -101,7 +106,7 @@ export function createWorker(handler: QueueHandler, deps: RuntimeDeps): Worker {
       return r ? deps.mask(r) : undefined;
     });
     const level = o.outcome === 'failed' || o.outcome === 'skipped' ? 'warn' : 'info';
-    log[level](
+    outcomeLog[level](
       {
         jobId: outcome.jobId,
         job: outcome.name,
@@ -129,7 +134,7 @@ export function createWorker(handler: QueueHandler, deps: RuntimeDeps): Worker {
     const idempotencyKey = `${handler.queue}-${job.id}-${job.timestamp}`;
     const marker = key(config.redis, 'delivered', handler.queue, String(job.id), String(job.timestamp));
     try {
-      if (handler.deliverOnce) {
+      if (handler.deliverOnce?.(job)) {
         const previous = await connection.get(marker);
         if (previous) {
           const result = JSON.parse(previous) as JobResult;
@@ -137,12 +142,16 @@ export function createWorker(handler: QueueHandler, deps: RuntimeDeps): Worker {
           return result;
         }
       }
+      let jobLog: Logger | undefined;
       const result = await handler.run(job, {
         idempotencyKey,
         attempt: job.attemptsMade + 1,
-        logger: log.child({ jobId: job.id }),
+        // Made on first use: most handlers never log.
+        get logger() {
+          return (jobLog ??= log.child({ jobId: job.id }));
+        },
       });
-      if (handler.deliverOnce && result.status !== 'skipped')
+      if (result.status !== 'skipped' && handler.deliverOnce?.(job))
         await connection.set(marker, JSON.stringify(result), 'EX', MARKER_TTL_SECONDS);
       await report(job, started, { outcome: result.status === 'skipped' ? 'skipped' : 'completed', result });
       return result;
