@@ -9,8 +9,8 @@ import { Queue, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { randomUUID } from 'node:crypto';
 import { loadConfig, type Config } from '../src/config.js';
-import { jobIds } from '../src/appointments/ids.js';
-import { Reminders, type ReminderData } from '../src/appointments/reminders.js';
+import { jobIds, type ReminderName } from '../src/appointments/ids.js';
+import { fireTimeOf, Reminders, type ReminderData } from '../src/appointments/reminders.js';
 import { AppointmentStore, type StoredAppointment } from '../src/appointments/store.js';
 import type { Appointment } from '../src/jobs/schemas.js';
 import { createServiceContext, startWorkers } from '../src/worker/process.js';
@@ -18,7 +18,6 @@ import { discardLogger, note, rawRedis, round, sleep, summary, until, usedMemory
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
-const RETRY = { attempts: 6, backoff: { type: 'exponential', delay: 5000, jitter: 0.5 } } as const;
 
 const appointment = (id: string, scheduledAt: number): Appointment => ({
   id,
@@ -60,9 +59,9 @@ async function pool<T>(items: readonly T[], width: number, f: (t: T) => Promise<
 }
 
 /**
- * Bytes per pending reminder: `count` reminders through Reminders.schedule (jobs, plus the
- * per-appointment set of reminder ids), minus the stored appointments themselves; beside
- * `count` raw delayed jobs (default options, generated ids) whose data has the same size.
+ * Bytes per pending reminder: `count` reminders through Reminders.schedule (their jobs),
+ * minus the stored appointments themselves; beside `count` raw delayed jobs (default
+ * options, generated ids) whose data has the same size.
  */
 export async function reminderMemory(redisUrl: string, fakes: Fakes, count: number) {
   const admin = rawRedis(redisUrl);
@@ -70,7 +69,7 @@ export async function reminderMemory(redisUrl: string, fakes: Fakes, count: numb
   const config = benchConfig(redisUrl, 'bmem', fakes);
   const queue = new Queue('reminder', { connection: admin, prefix: 'bmem' });
   const store = new AppointmentStore(admin, config.redis);
-  const reminders = new Reminders(queue, admin, store, config.jobs);
+  const reminders = new Reminders(queue, admin, store);
   try {
     await admin.flushall('SYNC');
     await queue.waitUntilReady();
@@ -89,7 +88,6 @@ export async function reminderMemory(redisUrl: string, fakes: Fakes, count: numb
     const dataBytes = JSON.stringify(sample.data).length;
     const usage = async (k: string) => Number(await admin.call('MEMORY', 'USAGE', k, 'SAMPLES', '0'));
     const oursJobHash = await usage(`bmem:reminder:${sample.id}`);
-    const setPerAppointment = await usage(store.keys((sample.data as ReminderData).appointmentId).reminders);
 
     await admin.flushall('SYNC');
     await queue.waitUntilReady();
@@ -114,7 +112,7 @@ export async function reminderMemory(redisUrl: string, fakes: Fakes, count: numb
       rawBytesPerDelayedJob: round(raw / scheduled),
       ratio: round(ours / raw, 2),
       // MEMORY USAGE of one key each: where the difference is.
-      breakdown: { oursJobHash, rawJobHash, reminderIdSetPerAppointment: setPerAppointment },
+      breakdown: { oursJobHash, rawJobHash },
     };
     note(`memory per pending reminder: ours ${result.oursBytesPerReminder} B, raw delayed job ${result.rawBytesPerDelayedJob} B (${dataBytes} B of data) -> ${result.ratio}x`);
     return result;
@@ -136,13 +134,8 @@ async function loadPending(admin: Redis, queue: Queue, n: number, chunk: number)
       const appointmentId = `apt_${Math.floor(i / 2)}`;
       const scheduledAt = now + 3 * DAY + (Math.floor(i / 2) % 100_000) * 5_000; // over ~6 days
       const fireAt = scheduledAt - (name === 'J-1' ? DAY : HOUR);
-      const data: ReminderData = {
-        appointmentId,
-        version: 1,
-        scheduledAt: new Date(scheduledAt).toISOString(),
-        fireAt: new Date(fireAt).toISOString(),
-      };
-      return { name, data, opts: { jobId: jobIds.reminder(appointmentId, name, 1), timestamp: now, delay: fireAt - now, ...RETRY } };
+      const data: ReminderData = { appointmentId, version: 1, scheduledAt: new Date(scheduledAt).toISOString() };
+      return { name, data, opts: { jobId: jobIds.reminder(appointmentId, name, 1), delay: fireAt - now } };
     });
   // Two chunks in flight: the next one is serialised while Redis runs the current one.
   let next = 0;
@@ -163,7 +156,7 @@ async function loadPending(admin: Redis, queue: Queue, n: number, chunk: number)
 /** `count` appointments 1 h + lead..lead+spread from now: only their H-1 is ahead, due in seconds. */
 async function stream(config: Config, admin: Redis, queue: Queue, count: number, leadMs: number, spacingMs: number, tag: string) {
   const store = new AppointmentStore(admin, config.redis);
-  const reminders = new Reminders(queue, admin, store, config.jobs);
+  const reminders = new Reminders(queue, admin, store);
   const now = Date.now();
   const ids: string[] = [];
   await pool(Array.from({ length: count }, (_, i) => i), 20, async (i) => {
@@ -200,7 +193,7 @@ export async function reminderLateness(redisUrl: string, fakes: Fakes, c: Remind
   for (const w of running.workers)
     w.on('completed', (job: Job) => {
       const d = job.data as ReminderData;
-      lateness.set(job.id!, job.processedOn! - Date.parse(d.fireAt));
+      lateness.set(job.id!, job.processedOn! - fireTimeOf(job.name as ReminderName, d.scheduledAt));
       outcomes.set(job.id!, String((job.returnvalue as { status?: string } | undefined)?.status));
     });
   const runStream = async (tag: string) => {

@@ -81,6 +81,53 @@ describe('reminders when they fire', () => {
   });
 });
 
+describe('reminder removal without a record', () => {
+  const fakes = new AppointmentFakes();
+  let h: Awaited<ReturnType<typeof harness>>;
+
+  beforeAll(() => fakes.start());
+  afterAll(() => fakes.stop());
+  afterEach(async () => {
+    await h?.close();
+  });
+
+  it('a move removes every earlier version\'s reminders, a cancellation all of them; jobs carry no retry options or fireAt', async () => {
+    // No reminder worker: the reminders stay pending.
+    h = await harness(fakes, ['appointment', 'email', 'sms']);
+    const q = h.queue('reminder');
+    const apt = makeAppointment(3 * 24 * HOUR);
+    await h.client.appointments.booked(apt);
+    await finished(h, 'appointment', `apt-${apt.id}-confirm-v1`);
+    const j1 = (await q.getJob(`${apt.id}-J-1-v1`))!;
+    expect(j1.data).toEqual({ appointmentId: apt.id, version: 1, scheduledAt: apt.scheduledAt });
+    expect(j1.opts.attempts ?? 0).toBe(0);
+    expect(j1.opts.backoff).toBeUndefined();
+    expect(Math.abs(j1.timestamp + j1.delay - (Date.parse(apt.scheduledAt) - 24 * HOUR))).toBeLessThan(100); // BullMQ fires at timestamp + delay
+    expect(await h.ctx.connection.exists(`${h.config.redis.prefix}:appointments:${apt.id}:reminders`)).toBe(0);
+
+    await finished(h, 'appointment', (await h.client.appointments.rescheduled({ ...apt, duration: 45 })).id);
+    expect((await h.client.appointments.reminders(apt.id)).map((r) => r.id)).toEqual([`${apt.id}-J-1-v2`, `${apt.id}-H-1-v2`]);
+    expect(await q.getJob(`${apt.id}-J-1-v1`)).toBeUndefined();
+    expect(await q.getJob(`${apt.id}-H-1-v1`)).toBeUndefined();
+
+    // As if a version-1 reminder had escaped its removal (a crash between its add and its check).
+    const raw = new Queue('reminder', { connection: h.ctx.connection, prefix: h.config.redis.prefix });
+    await raw.add('H-1', { appointmentId: apt.id, version: 1, scheduledAt: apt.scheduledAt }, { jobId: `${apt.id}-H-1-v1`, delay: 24 * HOUR });
+    await raw.close();
+    await finished(h, 'appointment', (await h.client.appointments.rescheduled({ ...apt, duration: 60 })).id);
+    expect(await q.getJob(`${apt.id}-H-1-v1`)).toBeUndefined();
+    expect(await q.getJob(`${apt.id}-J-1-v2`)).toBeUndefined();
+    const pending = await h.client.appointments.reminders(apt.id);
+    expect(pending.map((r) => r.id)).toEqual([`${apt.id}-J-1-v3`, `${apt.id}-H-1-v3`]);
+    expect(Date.parse(pending[1]!.fireAt)).toBe(Date.parse(apt.scheduledAt) - HOUR);
+
+    const ev = await h.client.appointments.cancelled(apt.id);
+    expect((await finished(h, 'appointment', ev.id)).returnvalue).toMatchObject({ status: 'cancelled', version: 4 });
+    for (const v of [1, 2, 3]) for (const name of ['J-1', 'H-1']) expect(await q.getJob(`${apt.id}-${name}-v${v}`)).toBeUndefined();
+    expect(await q.getDelayedCount()).toBe(0);
+  });
+});
+
 describe('whyNotSend', () => {
   const at = Date.parse('2030-01-15T10:00:00Z');
   const apt = makeAppointment(HOUR, { scheduledAt: '2030-01-15T10:00:00Z' });

@@ -21,7 +21,7 @@ export function appointmentDeps(ctx: ServiceContext, opts: AppointmentOptions = 
   return {
     config: ctx.config,
     store,
-    reminders: new Reminders(() => ctx.queues.get('reminder'), ctx.connection, store, ctx.config.jobs),
+    reminders: new Reminders(() => ctx.queues.get('reminder'), ctx.connection, store),
     queue: (name) => ctx.queues.get(name),
     flow: () => {
       if (!flow) {

@@ -21,12 +21,6 @@ export const jobIds = {
   message: (id: string, step: string, version: number, channel: Channel) => `apt-${id}-${step}-v${version}-${channel}`,
 };
 
-/** `apt_123-J-1-v3` -> 3; undefined for anything else. */
-export function versionOfReminderId(jobId: string): number | undefined {
-  const m = /-v(\d+)$/.exec(jobId);
-  return m ? Number(m[1]) : undefined;
-}
-
 /** JSON with sorted keys: the same content always hashes the same, whatever the key order. */
 export function stableJson(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(stableJson).join(',')}]`;

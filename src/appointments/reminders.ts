@@ -1,9 +1,8 @@
 import type { Job, Queue } from 'bullmq';
 import { z } from 'zod';
-import type { Config } from '../config.js';
 import type { RedisClient } from '../redis.js';
 import { zonedDateTime } from '../jobs/schemas.js';
-import { jobIds, versionOfReminderId, type ReminderName } from './ids.js';
+import { jobIds, type ReminderName } from './ids.js';
 import type { AppointmentStore, StoredAppointment } from './store.js';
 
 const HOUR = 3_600_000;
@@ -12,19 +11,27 @@ const HOUR = 3_600_000;
 export const REMINDER_OFFSETS: Record<ReminderName, number> = { 'J-1': 24 * HOUR, 'H-1': HOUR };
 export const REMINDER_NAMES = Object.keys(REMINDER_OFFSETS) as ReminderName[];
 
-/** A `reminder` job's payload: the version and time it was made for, checked when it fires. */
+/**
+ * A `reminder` job's payload: the version and time it was made for, checked when it fires.
+ * The fire time is not stored: it is `scheduledAt` minus the reminder's offset (the job's
+ * name). `fireAt` is only read from jobs stored before it was dropped.
+ */
 export const reminderData = z.object({
   appointmentId: z.string().min(1),
   version: z.number().int().min(1),
   scheduledAt: zonedDateTime,
-  fireAt: zonedDateTime,
+  fireAt: zonedDateTime.optional(),
 });
 export type ReminderData = z.infer<typeof reminderData>;
 
+/** When a reminder is meant to fire: `scheduledAt` minus its offset. */
+export function fireTimeOf(name: ReminderName, scheduledAt: string): number {
+  return Date.parse(scheduledAt) - REMINDER_OFFSETS[name];
+}
+
 /** The reminders whose moment is still ahead. */
 export function planReminders(scheduledAt: string, now: number): { name: ReminderName; fireAt: number }[] {
-  const at = Date.parse(scheduledAt);
-  return REMINDER_NAMES.map((name) => ({ name, fireAt: at - REMINDER_OFFSETS[name] })).filter((r) => r.fireAt > now);
+  return REMINDER_NAMES.map((name) => ({ name, fireAt: fireTimeOf(name, scheduledAt) })).filter((r) => r.fireAt > now);
 }
 
 export interface PendingReminder {
@@ -36,9 +43,14 @@ export interface PendingReminder {
 
 const PENDING = new Set(['delayed', 'waiting', 'prioritized', 'active', 'waiting-children']);
 
+/** Removals in flight at once (a long-lived appointment may have many versions). */
+const REMOVE_CHUNK = 200;
+
 /**
- * The reminders of one appointment: one delayed job each in the `reminder` queue, their
- * ids also kept in a set per appointment so a replacement finds every earlier one.
+ * The reminders of one appointment: one delayed job each in the `reminder` queue. No record
+ * of them is kept: their ids are computed from the appointment id, the reminder name and
+ * the version, and versions only grow, so the ids of every version up to the stored one are
+ * known (see removeExcept).
  */
 export class Reminders {
   private readonly reminderQueue: () => Queue;
@@ -46,17 +58,20 @@ export class Reminders {
   constructor(
     /** The `reminder` queue, or a getter so that processes never touching reminders do not open it. */
     queue: Queue | (() => Queue),
+    /** The queue's Redis connection (existence checks before removing). */
     private readonly connection: RedisClient,
     private readonly store: AppointmentStore,
-    private readonly jobs: Pick<Config['jobs'], 'attempts' | 'backoffMs'>,
   ) {
     this.reminderQueue = typeof queue === 'function' ? queue : () => queue;
   }
 
   /**
-   * Adds the reminders of `s` (its version) and returns their ids. If another event was
-   * applied meanwhile, what was just added is stale and removed again: with the removal
-   * done by that event, no interleaving leaves a stale reminder pending.
+   * Adds the reminders of `s` (its version) still ahead at `now`, and returns their ids. If
+   * another event was applied meanwhile, what was just added is stale and removed again:
+   * with the removal done by that event, no interleaving leaves a stale reminder pending.
+   *
+   * The jobs carry no retry options: the worker runtime applies the service's retry policy
+   * to jobs that have none (applyRetryPolicy in src/worker/runtime.ts).
    */
   async schedule(s: StoredAppointment, now: number): Promise<string[]> {
     const a = s.appointment;
@@ -65,60 +80,62 @@ export class Reminders {
     const plan = planReminders(a.scheduledAt, now);
     if (plan.length === 0) return [];
     const ids = plan.map((r) => jobIds.reminder(s.id, r.name, s.version));
-    const setKey = this.store.keys(s.id).reminders;
-    // Recorded before added: a crash in between leaves a member without a job, which is harmless.
-    await this.connection.sadd(setKey, ...ids);
-    await this.connection.pexpireat(setKey, Date.parse(a.scheduledAt) + a.duration * 60_000 + 86_400_000);
+    const data: ReminderData = { appointmentId: s.id, version: s.version, scheduledAt: a.scheduledAt };
     for (const [i, r] of plan.entries()) {
-      const data: ReminderData = {
-        appointmentId: s.id,
-        version: s.version,
-        scheduledAt: a.scheduledAt,
-        fireAt: new Date(r.fireAt).toISOString(),
-      };
-      // `timestamp` + `delay` is exactly the fire time: BullMQ fires at timestamp + delay.
-      await this.reminderQueue().add(r.name, data, {
-        jobId: ids[i],
-        timestamp: now,
-        delay: r.fireAt - now,
-        attempts: this.jobs.attempts,
-        backoff: { type: 'exponential', delay: this.jobs.backoffMs, jitter: 0.5 },
-      });
+      // BullMQ fires at timestamp + delay, its timestamp being its own clock when adding: the
+      // delay is taken from that clock too (an explicit `timestamp` would be stored twice).
+      await this.reminderQueue().add(r.name, data, { jobId: ids[i], delay: Math.max(0, r.fireAt - Date.now()) });
     }
-    // Recorded, added, then checked: an event applied before this read removes what it finds
-    // recorded (ours included); one applied after it is seen here, and we remove our own.
-    // Our own ids explicitly: that event may already have dropped them from the set.
+    // Added, then checked. An event applied at version V (> ours) commits V, then removes
+    // the reminders of every version below V (removeExcept), ours included. If that removal
+    // ran after our add, it removed ours; if it ran before, its commit preceded this read,
+    // which then sees V, and we remove our own. No interleaving leaves ours pending.
     const current = await this.store.get(s.id);
     if (!current || current.status !== 'active' || current.version !== s.version) {
-      await this.remove(s.id, ids);
+      await this.remove(ids);
       return [];
     }
     return ids;
   }
 
-  private async remove(id: string, jobIds: string[]): Promise<string[]> {
-    const setKey = this.store.keys(id).reminders;
-    const removed: string[] = [];
-    for (const jobId of jobIds) {
-      try {
-        if ((await this.reminderQueue().remove(jobId)) === 1) removed.push(jobId);
-      } catch {
-        /* an active job: it will check the store and skip */
-      }
-      await this.connection.srem(setKey, jobId);
+  /**
+   * Removes the reminders of every version from 1 to the stored one except `keepVersion`
+   * (all when undefined), and returns the ids removed. Ids are deterministic and versions
+   * grow one by one, so no record is needed: ids that were never added, or were already
+   * removed, are skipped. A reminder already running cannot be removed (BullMQ keeps active
+   * jobs); it finds the new version when it reads the store, and sends nothing.
+   */
+  async removeExcept(id: string, keepVersion?: number): Promise<string[]> {
+    const upTo = (await this.store.version(id)) ?? 0;
+    const ids: string[] = [];
+    for (let v = 1; v <= upTo; v++) {
+      if (v === keepVersion) continue;
+      for (const name of REMINDER_NAMES) ids.push(jobIds.reminder(id, name, v));
     }
-    return removed;
+    return this.remove(ids);
   }
 
   /**
-   * Removes every recorded reminder not of `keepVersion` (all when undefined). A reminder
-   * already running cannot be removed (BullMQ keeps active jobs); it finds the new version
-   * when it reads the store, and sends nothing.
+   * Removes those of `jobIds` that exist, in chunks of concurrent calls. The EXISTS first:
+   * BullMQ's removal of a missing job still scans the wait, paused and active lists.
+   * A job added after its EXISTS is for a version already superseded by the caller's read
+   * of the store, and its own post-add check (schedule) removes it.
    */
-  async removeExcept(id: string, keepVersion?: number): Promise<string[]> {
-    const setKey = this.store.keys(id).reminders;
-    const members = await this.connection.smembers(setKey);
-    return this.remove(id, keepVersion === undefined ? members : members.filter((m) => versionOfReminderId(m) !== keepVersion));
+  private async remove(jobIds: string[]): Promise<string[]> {
+    const queue = this.reminderQueue();
+    const removed: string[] = [];
+    for (let i = 0; i < jobIds.length; i += REMOVE_CHUNK) {
+      const chunk = jobIds.slice(i, i + REMOVE_CHUNK);
+      const exists = await Promise.all(chunk.map((jobId) => this.connection.exists(queue.toKey(jobId))));
+      const present = chunk.filter((_, k) => exists[k] === 1);
+      const codes = await Promise.all(
+        present.map((jobId) =>
+          queue.remove(jobId).catch(() => 0), // an active job: it will check the store and skip
+        ),
+      );
+      removed.push(...present.filter((_, k) => codes[k] === 1));
+    }
+    return removed;
   }
 }
 
@@ -136,7 +153,8 @@ export async function pendingReminders(
     if (!job) continue;
     const state = await job.getState();
     if (!PENDING.has(state)) continue;
-    const fireAt = (job.data as Partial<ReminderData>).fireAt ?? new Date(job.timestamp + (job.delay ?? 0)).toISOString();
+    const d = job.data as Partial<ReminderData>;
+    const fireAt = d.fireAt ?? new Date(d.scheduledAt ? fireTimeOf(name, d.scheduledAt) : job.timestamp + (job.delay ?? 0)).toISOString();
     found.push({ id: job.id!, name, fireAt, state });
   }
   return found.sort((a, b) => a.fireAt.localeCompare(b.fireAt));

@@ -84,7 +84,13 @@ export class AppointmentStore {
   /** `<prefix>:appointments:<id>`: "appointments" is no queue name, so no BullMQ key collides. */
   keys(id: string) {
     const base = key(this.redis, 'appointments', id);
-    return { state: base, events: `${base}:events`, reminders: `${base}:reminders` };
+    return { state: base, events: `${base}:events` };
+  }
+
+  /** The stored version alone; undefined when nothing is stored. */
+  async version(id: string): Promise<number | undefined> {
+    const v = await this.connection.hget(this.keys(id).state, 'version');
+    return v ? Number(v) : undefined;
   }
 
   async get(id: string): Promise<StoredAppointment | undefined> {
