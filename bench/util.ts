@@ -33,16 +33,7 @@ export function summary(values: readonly number[]) {
   return { n: s.length, p50: round(percentile(s, 50)), p99: round(percentile(s, 99)), max: round(s[s.length - 1] ?? NaN) };
 }
 
-/** The most events in any window [t, t + windowMs). */
-export function maxInWindow(times: readonly number[], windowMs: number): number {
-  const t = [...times].sort((a, b) => a - b);
-  let max = 0;
-  for (let i = 0, j = 0; i < t.length; i++) {
-    while (t[i]! - t[j]! >= windowMs) j++;
-    max = Math.max(max, i - j + 1);
-  }
-  return max;
-}
+export { maxInWindow } from '../test/support/windows.js';
 
 /** Info-level logs, fully serialised as in production, written to /dev/null. */
 export const discardLogger = () => createLogger('info', pino.destination({ dest: '/dev/null', sync: false }));
