@@ -151,6 +151,15 @@ describe('sms and whatsapp jobs through real workers', () => {
     expect(twilio.delivered).toHaveLength(1);
   });
 
+  it('skips a message past its expiresAt, sends one before it', async () => {
+    h = await startHarness(twilioEnv(), ['sms']);
+    const late = await h.client.sendSms({ to: PHONE, body: 'too late', expiresAt: new Date(Date.now() - 1000).toISOString() });
+    const onTime = await h.client.sendSms({ to: PHONE, body: 'on time', expiresAt: new Date(Date.now() + 60_000).toISOString() });
+    expect((await finished(h, 'sms', late.id)).returnvalue).toMatchObject({ status: 'skipped', reason: expect.stringMatching(/^expired at /) });
+    expect((await finished(h, 'sms', onTime.id)).returnvalue).toMatchObject({ status: 'sent' });
+    expect(twilio.delivered.map((d) => d.body)).toEqual(['on time']);
+  });
+
   it('skips, sending nothing, when the integration is not configured', async () => {
     h = await startHarness({}, ['sms', 'whatsapp', 'email']);
     const s = await h.client.sendSms({ to: PHONE, body: 'x' });

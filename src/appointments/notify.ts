@@ -27,6 +27,8 @@ export async function notifyAttendee(
   const a = s.appointment;
   if (!a) return { queued: [], unreachable: channels.map((c) => `${c}: appointment details unknown`) };
   const r = renderAppointment(kind, { ...a, link: linkOf(s) }, deps.config.defaults);
+  // A reminder that waits in a backlogged channel queue must not arrive once the appointment has begun.
+  const expiresAt = kind === 'J-1' || kind === 'H-1' ? a.scheduledAt : undefined;
   const out: Notified = { queued: [], unreachable: [] };
   for (const channel of channels) {
     const to = addressFor(a, channel);
@@ -36,7 +38,9 @@ export async function notifyAttendee(
     }
     const jobId = jobIds.message(s.id, step, s.version, channel);
     const payload: EmailPayload | SmsPayload | WhatsAppPayload =
-      channel === 'email' ? { to, subject: r.email.subject, html: r.email.html, text: r.email.text } : { to, body: r.sms };
+      channel === 'email'
+        ? { to, subject: r.email.subject, html: r.email.html, text: r.email.text, expiresAt }
+        : { to, body: r.sms, expiresAt };
     await deps.queue(channel).add('send', payload, followUpOptions(deps.config, jobId));
     out.queued.push({ channel, jobId });
   }

@@ -51,6 +51,9 @@ const tags = z.record(
   z.string().max(256).regex(/^[A-Za-z0-9_-]*$/, 'tag values: letters, digits, "_" and "-"'),
 );
 
+/** Not sent after this moment (e.g. a reminder once its appointment has started, an expired code). */
+const expiresAt = zonedDateTime.optional();
+
 export const MAX_EMAIL_BODY = 256 * 1024;
 export const MAX_RECIPIENTS = 50;
 
@@ -63,6 +66,7 @@ export const emailPayload = z
     from: mailbox.optional(),
     replyTo: emailAddress.optional(),
     tags: tags.optional(),
+    expiresAt,
   })
   .refine((p) => p.html !== undefined || p.text !== undefined, {
     message: 'at least one of html or text is required',
@@ -73,6 +77,7 @@ export const smsPayload = z.object({
   to: phone,
   // Twilio's own ceiling for one message (10 segments).
   body: z.string().min(1).max(1600),
+  expiresAt,
 });
 
 export const whatsappPayload = z
@@ -84,6 +89,7 @@ export const whatsappPayload = z
       .regex(/^HX[0-9a-fA-F]{32}$/, 'must be a Twilio Content SID: HX and 32 hex digits')
       .optional(),
     contentVariables: z.record(z.string().max(64), z.string().max(1024)).optional(),
+    expiresAt,
   })
   .superRefine((p, ctx) => {
     if ((p.body === undefined) === (p.contentSid === undefined))

@@ -7,12 +7,20 @@ import { sendEmail } from '../processors/email.js';
 import { sendSms } from '../processors/sms.js';
 import { sendWhatsApp } from '../processors/whatsapp.js';
 import type { Providers } from '../providers/index.js';
-import type { QueueHandler } from './runtime.js';
+import { skipped } from '../jobs/results.js';
+import type { JobResult, QueueHandler } from './runtime.js';
 
 /** A job name the queue does not know is bad input like any other: fail it, naming the field. */
 export function expectName(job: Job, ...names: string[]): void {
   if (!names.includes(job.name))
     throw new InvalidPayloadError([{ path: 'name', message: `unknown job name "${job.name}", expected ${names.join(' or ')}` }]);
+}
+
+/** A message past its `expiresAt` is skipped, never sent late. */
+function unlessExpired<P extends { expiresAt?: string }>(p: P, send: (p: P) => Promise<JobResult>): Promise<JobResult> {
+  if (p.expiresAt !== undefined && Date.parse(p.expiresAt) <= Date.now())
+    return Promise.resolve(skipped(`expired at ${p.expiresAt}: not sent`));
+  return send(p);
 }
 
 const to = (job: Job) => (job.data as { to?: string | string[] } | undefined)?.to;
@@ -27,11 +35,9 @@ export function messageHandlers(config: Config, providers: Providers): QueueHand
       recipient: to,
       run: (job, ctx) => {
         expectName(job, 'send');
-        return sendEmail(parsePayload(emailPayload, job.data), {
-          provider: providers.email,
-          defaultFrom: config.email.from,
-          idempotencyKey: ctx.idempotencyKey,
-        });
+        return unlessExpired(parsePayload(emailPayload, job.data), (p) =>
+          sendEmail(p, { provider: providers.email, defaultFrom: config.email.from, idempotencyKey: ctx.idempotencyKey }),
+        );
       },
     },
     {
@@ -41,11 +47,9 @@ export function messageHandlers(config: Config, providers: Providers): QueueHand
       recipient: to,
       run: (job, ctx) => {
         expectName(job, 'send');
-        return sendSms(parsePayload(smsPayload, job.data), {
-          provider: providers.sms,
-          from: config.sms?.from,
-          idempotencyKey: ctx.idempotencyKey,
-        });
+        return unlessExpired(parsePayload(smsPayload, job.data), (p) =>
+          sendSms(p, { provider: providers.sms, from: config.sms?.from, idempotencyKey: ctx.idempotencyKey }),
+        );
       },
     },
     {
@@ -55,11 +59,9 @@ export function messageHandlers(config: Config, providers: Providers): QueueHand
       recipient: to,
       run: (job, ctx) => {
         expectName(job, 'send');
-        return sendWhatsApp(parsePayload(whatsappPayload, job.data), {
-          provider: providers.whatsapp,
-          from: config.whatsapp?.from,
-          idempotencyKey: ctx.idempotencyKey,
-        });
+        return unlessExpired(parsePayload(whatsappPayload, job.data), (p) =>
+          sendWhatsApp(p, { provider: providers.whatsapp, from: config.whatsapp?.from, idempotencyKey: ctx.idempotencyKey }),
+        );
       },
     },
   ];
