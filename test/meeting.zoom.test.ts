@@ -209,6 +209,19 @@ describe('meeting jobs on Zoom', () => {
     expect([...fake.meetings.values()].filter((m) => m.agenda.includes('[ref apt-replay]'))).toHaveLength(1);
   });
 
+  it('two create jobs with different ids for one appointment, at once: one meeting', async () => {
+    fake.createReplyDelayMs = 300; // both jobs are in flight while Zoom is creating
+    const payload = { appointmentId: 'apt-race', scheduledAt: tomorrow(), duration: 30, visioProvider: 'ZOOM' as const };
+    const [a, b] = await Promise.all([
+      svc.client.createMeeting(payload, { idempotencyKey: 'caller-key-a' }),
+      svc.client.createMeeting(payload, { idempotencyKey: 'caller-key-b' }),
+    ]);
+    const [ra, rb] = await Promise.all([a.result(15_000), b.result(15_000)]);
+    fake.createReplyDelayMs = 0;
+    expect(ra).toEqual(rb);
+    expect([...fake.meetings.values()].filter((m) => m.agenda.includes('[ref apt-race]'))).toHaveLength(1);
+  });
+
   it('after a crash between creation and completion, the re-run returns the same meeting', async () => {
     // The first run got as far as creating and storing the meeting, then the process died.
     const deps = {

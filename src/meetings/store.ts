@@ -35,6 +35,21 @@ export class MeetingStore {
 
   private recordKey = (appointmentId: string) => key(this.redis, 'meetings', appointmentId);
   private attemptKey = (appointmentId: string) => key(this.redis, 'meetings', appointmentId, 'attempt');
+  private lockKey = (appointmentId: string) => key(this.redis, 'meetings', appointmentId, 'lock');
+
+  /**
+   * One creation at a time per appointment, across processes: two create jobs with
+   * different ids (a caller's own idempotency keys) must not both ask the provider. The
+   * lock expires by itself, so a crashed holder delays the next attempt at most `ms`.
+   */
+  async lock(appointmentId: string, ms: number): Promise<(() => Promise<void>) | undefined> {
+    const token = `${process.pid}-${Date.now()}-${Math.random()}`;
+    const k = this.lockKey(appointmentId);
+    if ((await this.connection.set(k, token, 'PX', ms, 'NX')) === null) return undefined;
+    return async () => {
+      if ((await this.connection.get(k)) === token) await this.connection.del(k);
+    };
+  }
 
   async get(appointmentId: string): Promise<StoredMeeting | undefined> {
     const raw = await this.connection.get(this.recordKey(appointmentId));

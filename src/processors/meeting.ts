@@ -1,4 +1,4 @@
-import { permanent } from '../errors.js';
+import { permanent, transient } from '../errors.js';
 import { skipped, type MeetingCreated, type MeetingDeleted, type MeetingUpdated, type Skipped } from '../jobs/results.js';
 import type { MeetingCreatePayload, MeetingDeletePayload, MeetingUpdatePayload } from '../jobs/schemas.js';
 import type { MeetingStore, StoredMeeting } from '../meetings/store.js';
@@ -52,11 +52,31 @@ export async function createMeeting(p: MeetingCreatePayload, deps: MeetingDeps):
     timezone: p.timezone ?? deps.defaultTimezone,
     ...(p.attendees && { attendees: p.attendees }),
   };
-  // An earlier attempt that reached the provider but stored nothing (timeout, crash) may
-  // have created the meeting: look for it before creating another.
-  const retried = await deps.store.markAttempt(p.appointmentId);
-  const meeting = (retried && (await provider.recover?.(spec))) || (await provider.create(spec));
+  const unlock = await deps.store.lock(p.appointmentId, CREATE_LOCK_MS);
+  // Retried with backoff: by then the holder has stored its meeting, and the check above returns it.
+  if (!unlock) throw transient(`a meeting for appointment ${p.appointmentId} is being created by another job`);
+  try {
+    const again = await deps.store.get(p.appointmentId); // stored while we waited for the lock
+    if (again) return created(again);
+    // An earlier attempt that reached the provider but stored nothing (timeout, crash) may
+    // have created the meeting: look for it before creating another.
+    const retried = await deps.store.markAttempt(p.appointmentId);
+    const meeting = (retried && (await provider.recover?.(spec))) || (await provider.create(spec));
+    return created(await store(p, spec.timezone, meeting, deps));
+  } finally {
+    await unlock();
+  }
+}
 
+/** Long enough for a provider call with its timeout and Google's conference polling. */
+const CREATE_LOCK_MS = 60_000;
+
+async function store(
+  p: MeetingCreatePayload,
+  timezone: string,
+  meeting: { meetingId: string; joinUrl: string; password?: string },
+  deps: MeetingDeps,
+): Promise<StoredMeeting> {
   const record: StoredMeeting = {
     appointmentId: p.appointmentId,
     visioProvider: p.visioProvider,
@@ -65,11 +85,11 @@ export async function createMeeting(p: MeetingCreatePayload, deps: MeetingDeps):
     ...(meeting.password && { password: meeting.password }),
     scheduledAt: p.scheduledAt,
     duration: p.duration,
-    timezone: spec.timezone,
+    timezone,
     createdAt: new Date().toISOString(),
   };
   await deps.store.save(record);
-  return created(record);
+  return record;
 }
 
 const nothingStored = (appointmentId: string) =>
