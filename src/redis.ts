@@ -25,10 +25,17 @@ export function createRedis(redis: Config['redis'], role: ConnectionRole): Redis
       return { host: host ?? '127.0.0.1', port: Number(port ?? 6379) };
     });
     const auth = credentials(redis.url);
+    // A producer fails fast at the cluster level only. ioredis's cluster ready check sends
+    // CLUSTER INFO through the cluster client itself, before the node connections are up:
+    // with the offline queue off it is refused and the client closes and starts over, at
+    // every producer start (often for seconds). So producers skip that check, and node
+    // connections keep their own queue so the first commands wait for the socket.
+    const { enableOfflineQueue: _clusterLevelOnly, ...nodeOptions } = common;
     return new Cluster(nodes, {
-      redisOptions: { ...common, ...auth },
+      redisOptions: { ...nodeOptions, ...auth },
       clusterRetryStrategy: backoff,
       enableOfflineQueue: role === 'worker',
+      enableReadyCheck: role === 'worker',
       // Managed TLS clusters (e.g. ElastiCache) present certificates for the seed's name, not the node IPs.
       ...(auth.tls && { dnsLookup: (address: string, cb: (err: Error | null, address: string) => void) => cb(null, address) }),
     });

@@ -1,4 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { NotificationClient } from '../src/producer/client.js';
 import { jobIds } from '../src/appointments/ids.js';
 import { loadConfig } from '../src/config.js';
 import { key, queuePrefix } from '../src/redis.js';
@@ -53,6 +54,22 @@ describe('Redis Cluster', () => {
     expect(mine.filter((k) => !k.startsWith(`{${prefix}}:`))).toEqual([]);
     return mine;
   };
+
+  it('a producer connects on its first try, every time', async () => {
+    // ioredis's cluster ready check used to be refused by a fail-fast producer client,
+    // which then closed and started over, sometimes for longer than connectTimeoutMs.
+    for (let i = 0; i < 10; i++) {
+      const client = new NotificationClient({ clusterNodes: cluster.nodes.split(','), prefix: `probe${i}` });
+      const events: string[] = [];
+      for (const e of ['close', 'ready'] as const) client.connection.on(e, () => events.push(e));
+      try {
+        expect(await client.withRedis(() => client.queue('sms').count())).toBe(0);
+        expect(events[0]).toBe('ready');
+      } finally {
+        await client.close();
+      }
+    }
+  });
 
   it('delivers SMS jobs, deduplicates idempotency-key replays and never re-sends a delivered job', async () => {
     const h = await harness(['sms']);
