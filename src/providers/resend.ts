@@ -14,7 +14,7 @@ const DAY_MS = 86_400_000;
 
 /** Resend via its official SDK. The SDK never throws: it answers `{data, error, headers}`. */
 export function createResend(opts: ResendOptions): EmailProvider {
-  // The SDK falls back to process.env (RESEND_API_KEY, RESEND_BASE_URL, RESEND_USER_AGENT)
+  // The SDK falls back to environment variables (RESEND_API_KEY, RESEND_BASE_URL, RESEND_USER_AGENT)
   // for anything not passed: pass everything so config stays the only source.
   if (!opts.apiKey) throw new Error('createResend: apiKey is required');
   const resend = new Resend(opts.apiKey, {
