@@ -1,22 +1,16 @@
 import { Queue } from 'bullmq';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { InvalidPayloadError } from '../src/errors.js';
 import { formatWhen } from '../src/templates/format.js';
-import { AppointmentFakes, HOUR, harness, makeAppointment, until } from './support/appointments.js';
+import { HOUR, makeAppointment, until, appointmentSuite } from './support/appointments.js';
 import { finished } from './support/harness.js';
 
 describe('booked appointments through real workers', () => {
-  const fakes = new AppointmentFakes();
+  const { fakes, harness } = appointmentSuite();
   let h: Awaited<ReturnType<typeof harness>>;
 
-  beforeAll(() => fakes.start());
-  afterAll(() => fakes.stop());
-  afterEach(async () => {
-    await h?.close();
-  });
-
   it('booked 24 h + 3 s ahead: confirmation, J-1 SMS within seconds with the local time, H-1 pending at scheduledAt - 1 h', async () => {
-    h = await harness(fakes);
+    h = await harness();
     const apt = makeAppointment(24 * HOUR + 3_000);
     const { id } = await h.client.appointments.booked(apt);
     const event = await finished(h, 'appointment', id);
@@ -55,7 +49,7 @@ describe('booked appointments through real workers', () => {
   });
 
   it('booked 2 h ahead: only H-1; 30 min ahead: no reminder, confirmation only', async () => {
-    h = await harness(fakes);
+    h = await harness();
     const soon = makeAppointment(2 * HOUR);
     const sooner = makeAppointment(30 * 60_000);
     await finished(h, 'appointment', (await h.client.appointments.booked(soon)).id);
@@ -73,7 +67,7 @@ describe('booked appointments through real workers', () => {
   });
 
   it('rejects scheduledAt in the past or without a zone with INVALID_PAYLOAD naming scheduledAt', async () => {
-    h = await harness(fakes);
+    h = await harness();
     const past = makeAppointment(-60_000);
     await expect(h.client.appointments.booked(past)).rejects.toThrow(InvalidPayloadError);
     await expect(h.client.appointments.booked(past)).rejects.toThrow(/scheduledAt: must be in the future/);
@@ -94,7 +88,7 @@ describe('booked appointments through real workers', () => {
   });
 
   it('booked with ZOOM: the meeting is created first and the confirmation carries its join_url', async () => {
-    h = await harness(fakes);
+    h = await harness();
     const apt = makeAppointment(3 * 24 * HOUR, { visioProvider: 'ZOOM', visioUrl: null, locale: 'en', timezone: 'America/New_York' });
     await h.client.appointments.booked(apt);
     const confirm = await finished(h, 'appointment', `apt-${apt.id}-confirm-v1`, 20_000);
@@ -112,7 +106,7 @@ describe('booked appointments through real workers', () => {
   });
 
   it('meeting refused for good, or its provider not configured: the confirmation goes out without a link', async () => {
-    h = await harness(fakes);
+    h = await harness();
     fakes.zoom.failNext(1, { status: 400, body: { code: 300, message: 'Invalid meeting parameters.' } }, (r) => r.path.includes('/meetings'));
     const refused = makeAppointment(3 * HOUR, { visioProvider: 'ZOOM', visioUrl: null });
     const noGoogle = makeAppointment(3 * HOUR, { visioProvider: 'GOOGLE_MEET', visioUrl: null });
@@ -132,7 +126,7 @@ describe('booked appointments through real workers', () => {
   });
 
   it('booked with CUSTOM and a visioUrl: that URL, no meeting created', async () => {
-    h = await harness(fakes);
+    h = await harness();
     const before = fakes.zoom.meetings.size;
     const apt = makeAppointment(3 * HOUR, { visioProvider: 'CUSTOM', visioUrl: 'https://custom.example/room/42' });
     await h.client.appointments.booked(apt);
@@ -143,7 +137,7 @@ describe('booked appointments through real workers', () => {
   });
 
   it('the same booked event pushed twice is one confirmation and one set of reminders', async () => {
-    h = await harness(fakes);
+    h = await harness();
     const apt = makeAppointment(3 * 24 * HOUR);
     const first = await h.client.appointments.booked(apt);
     const again = await h.client.appointments.booked(structuredClone(apt));
@@ -165,7 +159,7 @@ describe('booked appointments through real workers', () => {
   });
 
   it('escapes an attendee name with <script> in the email, and speaks the attendee language', async () => {
-    h = await harness(fakes);
+    h = await harness();
     const apt = makeAppointment(3 * HOUR, { locale: 'en', attendee: { name: '<script>alert(1)</script>', email: `x.${Date.now()}@example.com` } });
     await h.client.appointments.booked(apt);
     const [email] = await until(() => fakes.emails(apt.attendee.email!).length > 0 && fakes.emails(apt.attendee.email!), 10_000, 'confirmation');

@@ -1,28 +1,22 @@
 import { Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { appointmentHandlers } from '../src/appointments/handlers.js';
 import { createLogger } from '../src/logger.js';
 import { formatWhen } from '../src/templates/format.js';
-import { AppointmentFakes, HOUR, harness, makeAppointment, until } from './support/appointments.js';
+import { HOUR, makeAppointment, until, appointmentSuite } from './support/appointments.js';
 import { finished } from './support/harness.js';
 
 const DAY = 24 * HOUR;
 
 describe('rescheduled and cancelled appointments', () => {
-  const fakes = new AppointmentFakes();
+  const { fakes, harness } = appointmentSuite();
   let h: Awaited<ReturnType<typeof harness>>;
-
-  beforeAll(() => fakes.start());
-  afterAll(() => fakes.stop());
-  afterEach(async () => {
-    await h?.close();
-  });
 
   const zoomMeetingOf = (title: string) => [...fakes.zoom.meetings.values()].find((m) => m.topic === title);
 
   it('rescheduled: old reminders gone, new ones at the new times, the meeting patched, nothing sent for the old time', async () => {
-    h = await harness(fakes);
+    h = await harness();
     const title = `Bilan ${Date.now()}`;
     const apt = makeAppointment(3 * DAY, { visioProvider: 'ZOOM', visioUrl: null, title });
     await h.client.appointments.booked(apt);
@@ -60,7 +54,7 @@ describe('rescheduled and cancelled appointments', () => {
   });
 
   it('cancelled: reminders gone, meeting deleted, attendee told; replaying the cancellation changes nothing', async () => {
-    h = await harness(fakes);
+    h = await harness();
     const title = `Suivi ${Date.now()}`;
     const apt = makeAppointment(3 * DAY, { visioProvider: 'ZOOM', visioUrl: null, title });
     await h.client.appointments.booked(apt);
@@ -88,7 +82,7 @@ describe('rescheduled and cancelled appointments', () => {
 
   it('a reminder already in flight when the cancellation lands sends nothing', async () => {
     // No reminder worker: the J-1 becomes due and is taken by hand, i.e. locked and running.
-    h = await harness(fakes, ['appointment', 'email', 'sms', 'meeting']);
+    h = await harness(['appointment', 'email', 'sms', 'meeting']);
     const apt = makeAppointment(DAY + 1_000);
     await h.client.appointments.booked(apt);
     await finished(h, 'appointment', `apt-${apt.id}-confirm-v1`);
@@ -120,7 +114,7 @@ describe('rescheduled and cancelled appointments', () => {
   });
 
   it('booked and rescheduled back to back, handled concurrently: only the new time is reminded', async () => {
-    h = await harness(fakes);
+    h = await harness();
     const apt = makeAppointment(3 * DAY);
     const moved = { ...apt, scheduledAt: new Date(Date.parse(apt.scheduledAt) + 5 * HOUR).toISOString() };
     const [b, r] = await Promise.all([h.client.appointments.booked(apt), h.client.appointments.rescheduled(moved)]);
@@ -137,7 +131,7 @@ describe('rescheduled and cancelled appointments', () => {
   });
 
   it('stale events lose: a rescheduled pushed before the applied one changes nothing', async () => {
-    h = await harness(fakes);
+    h = await harness();
     const apt = makeAppointment(3 * DAY);
     await finished(h, 'appointment', (await h.client.appointments.booked(apt)).id);
     const later = { ...apt, scheduledAt: new Date(Date.parse(apt.scheduledAt) + DAY).toISOString() };
@@ -156,7 +150,7 @@ describe('rescheduled and cancelled appointments', () => {
   });
 
   it('a re-run of the same event job changes nothing further', async () => {
-    h = await harness(fakes, ['email', 'sms']);
+    h = await harness(['email', 'sms']);
     const apt = makeAppointment(3 * DAY);
     const ev = await h.client.appointments.booked(apt);
     const job = (await h.queue('appointment').getJob(ev.id))!;

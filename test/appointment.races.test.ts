@@ -1,15 +1,13 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { AppointmentStore } from '../src/appointments/store.js';
-import { AppointmentFakes, HOUR, harness, makeAppointment } from './support/appointments.js';
+import { HOUR, makeAppointment, appointmentSuite } from './support/appointments.js';
 import { finished, until } from './support/harness.js';
 
 describe('events racing each other on real workers', () => {
-  const fakes = new AppointmentFakes();
-  beforeAll(() => fakes.start());
-  afterAll(() => fakes.stop());
+  const { fakes, harness } = appointmentSuite();
 
   it('booked, two moves and sometimes a cancel, all pushed at once: reminders and meetings end where the store says', async () => {
-    const h = await harness(fakes);
+    const h = await harness();
     try {
       const apts = Array.from({ length: 24 }, () => makeAppointment(3 * 24 * HOUR, { visioProvider: 'ZOOM', visioUrl: null }));
       const at = (apt: { scheduledAt: string }, hours: number) => new Date(Date.parse(apt.scheduledAt) + hours * HOUR).toISOString();

@@ -1,25 +1,19 @@
 import { Queue } from 'bullmq';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { appointmentHandlers } from '../src/appointments/handlers.js';
 import { createLogger, maskRecipients } from '../src/logger.js';
 import { whyNotSend } from '../src/processors/reminder.js';
 import { createWorker } from '../src/worker/runtime.js';
-import { AppointmentFakes, HOUR, harness, makeAppointment, until } from './support/appointments.js';
+import { HOUR, makeAppointment, until, appointmentSuite } from './support/appointments.js';
 import { finished } from './support/harness.js';
 
 describe('reminders when they fire', () => {
-  const fakes = new AppointmentFakes();
+  const { fakes, harness } = appointmentSuite();
   let h: Awaited<ReturnType<typeof harness>>;
-
-  beforeAll(() => fakes.start());
-  afterAll(() => fakes.stop());
-  afterEach(async () => {
-    await h?.close();
-  });
 
   it('workers down past the appointment start: its reminders send nothing', async () => {
     // Everything but the reminder worker: the reminders wait, as during an outage.
-    h = await harness(fakes, ['appointment', 'email', 'sms']);
+    h = await harness(['appointment', 'email', 'sms']);
     const apt = makeAppointment(24 * HOUR + 1_000);
     await h.client.appointments.booked(apt);
     await finished(h, 'appointment', `apt-${apt.id}-confirm-v1`);
@@ -49,7 +43,7 @@ describe('reminders when they fire', () => {
   });
 
   it('a stale reminder that slipped through a replacement finds nothing to send', async () => {
-    h = await harness(fakes);
+    h = await harness();
     const apt = makeAppointment(3 * 24 * HOUR);
     await h.client.appointments.booked(apt);
     await finished(h, 'appointment', `apt-${apt.id}-confirm-v1`);
@@ -64,7 +58,7 @@ describe('reminders when they fire', () => {
   });
 
   it('fans out to reminderChannels, by default SMS with a phone and email without one', async () => {
-    h = await harness(fakes);
+    h = await harness();
     const both = makeAppointment(HOUR + 1_500, { reminderChannels: ['sms', 'email'], locale: 'en' });
     const noPhone = makeAppointment(HOUR + 1_500, { reminderChannels: undefined });
     delete (noPhone.attendee as { phone?: string }).phone;
@@ -82,18 +76,12 @@ describe('reminders when they fire', () => {
 });
 
 describe('reminder removal without a record', () => {
-  const fakes = new AppointmentFakes();
+  const { fakes, harness } = appointmentSuite();
   let h: Awaited<ReturnType<typeof harness>>;
-
-  beforeAll(() => fakes.start());
-  afterAll(() => fakes.stop());
-  afterEach(async () => {
-    await h?.close();
-  });
 
   it('a move removes every earlier version\'s reminders, a cancellation all of them; jobs carry no retry options or fireAt', async () => {
     // No reminder worker: the reminders stay pending.
-    h = await harness(fakes, ['appointment', 'email', 'sms']);
+    h = await harness(['appointment', 'email', 'sms']);
     const q = h.queue('reminder');
     const apt = makeAppointment(3 * 24 * HOUR);
     await h.client.appointments.booked(apt);

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { afterAll, afterEach, beforeAll } from 'vitest';
 import type { Env } from '../../src/config.js';
 import type { Appointment } from '../../src/jobs/schemas.js';
 import type { QueueName } from '../../src/queues.js';
@@ -55,6 +56,28 @@ export class AppointmentFakes {
 
 export const harness = (fakes: AppointmentFakes, queues: QueueName[] = ALL_QUEUES, extra: Env = {}) =>
   startHarness(fakes.env(extra), queues);
+
+/**
+ * For a describe block: the fakes, started once, and a harness opener whose harnesses are
+ * all closed after each test (also those a test closed itself: closing twice is harmless).
+ */
+export function appointmentSuite() {
+  const fakes = new AppointmentFakes();
+  const opened: Awaited<ReturnType<typeof startHarness>>[] = [];
+  beforeAll(() => fakes.start());
+  afterAll(() => fakes.stop());
+  afterEach(async () => {
+    for (const h of opened.splice(0)) await h.close().catch(() => {});
+  });
+  return {
+    fakes,
+    async harness(queues: QueueName[] = ALL_QUEUES, extra: Env = {}) {
+      const h = await harness(fakes, queues, extra);
+      opened.push(h);
+      return h;
+    },
+  };
+}
 
 /** An appointment with a fresh id, phone and email, `inMs` from now (whole seconds, so exact). */
 export function makeAppointment(inMs: number, overrides: Partial<Appointment> = {}): Appointment {
