@@ -34,7 +34,8 @@ export function printTable(s: Record<string, any>): void {
   if (s.reminders) {
     const r = s.reminders;
     add(`store ${r.load.count} reminders (s, MiB)`, `${r.load.seconds} s, ${r.load.usedMemoryMiB} MiB`, `${r.load.perS}/s`);
-    add(`reminder lateness p50/p99/max ms (hz ${r.redisHz})`, `${r.lateness.p50}/${r.lateness.p99}/${r.lateness.max}`, `hz 100: ${r.latenessAtHz100.p50}/${r.latenessAtHz100.p99}/${r.latenessAtHz100.max}`);
+    const l = (x: { p50: number; p99: number; max: number }) => `${x.p50}/${x.p99}/${x.max}`;
+    add(`reminder lateness p50/p99/max ms (hz ${r.redisHz})`, l(r.lateness), `no waker ${l(r.withoutWaker)}; no waker hz 100 ${l(r.withoutWakerAtHz100)}`);
   }
   const w = [0, 1, 2].map((i) => Math.max(...rows.map((r) => r[i]!.length), 8));
   const line = (r: string[]) => r.map((c, i) => c.padEnd(w[i]!)).join('  ');

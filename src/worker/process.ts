@@ -9,6 +9,7 @@ import { webhookHandlers } from '../webhooks/handler.js';
 import { appointmentHandlers } from '../appointments/handlers.js';
 import { messageHandlers } from './handlers.js';
 import { QueueRegistry } from './queues.js';
+import { startDueWaker, type DueWaker } from './due-waker.js';
 import { createWorker, type JobOutcome, type QueueHandler } from './runtime.js';
 
 /** Everything a process shares between its workers: one Redis client, one set of providers. */
@@ -87,7 +88,12 @@ export interface RunningWorkers {
   close(): Promise<void>;
 }
 
-export function startWorkers(ctx: ServiceContext, names: readonly QueueName[]): RunningWorkers {
+export interface StartOptions {
+  /** Wake workers at each delayed job's due time (see due-waker.ts). Off only to measure without it. */
+  wakeOnDue?: boolean;
+}
+
+export function startWorkers(ctx: ServiceContext, names: readonly QueueName[], opts: StartOptions = {}): RunningWorkers {
   const handlers = handlerFactories.flatMap((f) => f(ctx)).filter((h) => names.includes(h.queue));
   const workers = handlers.map((h) =>
     createWorker(h, {
@@ -100,12 +106,19 @@ export function startWorkers(ctx: ServiceContext, names: readonly QueueName[]): 
     }),
   );
   for (const w of workers) void w.run().catch((err) => ctx.logger.error({ err }, 'worker stopped'));
+  const wakers: DueWaker[] =
+    opts.wakeOnDue === false
+      ? []
+      : handlers.map((h) => startDueWaker(ctx.queues.get(h.queue), ctx.connection, (err) => ctx.logger.debug({ err: err.message, queue: h.queue }, 'due waker')));
   ctx.logger.info({ queues: handlers.map((h) => h.queue) }, 'workers started');
   let closing: Promise<void> | undefined;
   return {
     ctx,
     workers,
-    close: () => (closing ??= closeWorkers(ctx, workers)),
+    close: () => {
+      for (const w of wakers) w.stop();
+      return (closing ??= closeWorkers(ctx, workers));
+    },
   };
 }
 
