@@ -1,7 +1,7 @@
-import { Agent as HttpAgent } from 'node:http';
 import twilio from 'twilio';
 import type RequestClient from 'twilio/lib/base/RequestClient.js';
 import { permanent, rateLimited, transient, type ProviderError } from '../errors.js';
+import { TwilioHttpClient, TwilioRateLimited } from './twilio-http.js';
 import type { MessageReceipt, SmsProvider, TextMessage, WhatsAppMessage, WhatsAppProvider } from './types.js';
 
 export interface TwilioOptions {
@@ -12,39 +12,16 @@ export interface TwilioOptions {
   timeoutMs?: number;
 }
 
-/**
- * The SDK builds absolute `https://api.twilio.com/...` URIs; this client only changes
- * where they go. `edge`/`region` cannot point at an arbitrary host.
- */
-class RedirectingClient extends twilio.RequestClient {
-  constructor(
-    private readonly baseUrl: string | undefined,
-    timeoutMs: number | undefined,
-  ) {
-    // autoRetry stays off: a 429 goes back to the queue, which pauses, instead of hidden retries.
-    super({ timeout: timeoutMs, keepAlive: true });
-    // The SDK installs its keep-alive agent for https only; a plain-http base URL needs one too.
-    this.axios.defaults.httpAgent = new HttpAgent({ keepAlive: true });
-  }
-
-  override request<T>(opts: RequestClient.RequestOptions<T>) {
-    const u = new URL(opts.uri);
-    if (this.baseUrl && (u.hostname === 'twilio.com' || u.hostname.endsWith('.twilio.com')))
-      opts = { ...opts, uri: this.baseUrl.replace(/\/+$/, '') + u.pathname + u.search };
-    return super.request<T>(opts);
-  }
-}
-
 const INVALID_RECIPIENT = new Set([21211, 21217, 21401, 21421, 21614, 63024]);
 
-/** Maps SDK errors (RestException / TwilioServiceException: `status`, `code`; axios: no status). */
+/** Maps SDK errors (RestException / TwilioServiceException: `status`, `code`), our 429 and network failures (no status). */
 export function mapTwilioError(err: unknown): ProviderError {
   const e = (err ?? {}) as { status?: unknown; code?: unknown; message?: unknown; detail?: unknown };
   const status = typeof e.status === 'number' ? e.status : undefined;
   const code = typeof e.code === 'number' ? e.code : undefined;
   const text = typeof e.detail === 'string' ? e.detail : typeof e.message === 'string' ? e.message : String(err);
   if (status === undefined) {
-    // Network-level failure (axios): its `code` is a string like ECONNREFUSED/ECONNABORTED.
+    // Network-level failure: undici's errors carry ECONNREFUSED, UND_ERR_HEADERS_TIMEOUT & co. in `code`.
     const sysCode = typeof e.code === 'string' ? `${e.code} ` : '';
     return transient(`twilio: ${sysCode}${text}`);
   }
@@ -53,7 +30,7 @@ export function mapTwilioError(err: unknown): ProviderError {
   if (code === 21610) return permanent('RECIPIENT_OPTED_OUT', msg);
   if (code === 63016) return permanent('PROVIDER_REJECTED', msg);
   if (code === 20003 || status === 401 || status === 403) return permanent('PROVIDER_AUTH', msg);
-  // The SDK's errors carry no response headers, so there is no Retry-After to pass on.
+  if (err instanceof TwilioRateLimited) return rateLimited(msg, err.retryAfterMs);
   if (code === 20429 || status === 429) return rateLimited(msg, undefined);
   if (status === 408 || status >= 500) return transient(msg);
   if (status >= 400) return permanent('PROVIDER_REJECTED', msg);
@@ -62,7 +39,7 @@ export function mapTwilioError(err: unknown): ProviderError {
 
 export function createTwilio(opts: TwilioOptions): SmsProvider & WhatsAppProvider {
   const client = twilio(opts.accountSid, opts.authToken, {
-    httpClient: new RedirectingClient(opts.baseUrl, opts.timeoutMs),
+    httpClient: new TwilioHttpClient(opts.baseUrl, opts.timeoutMs) as unknown as RequestClient,
   });
 
   async function create(params: Parameters<typeof client.messages.create>[0]): Promise<MessageReceipt> {
