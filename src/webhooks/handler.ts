@@ -15,7 +15,8 @@ const listening = new WeakSet<ServiceContext>();
  * that emits events: every worker process emits, whichever queues it runs.
  */
 export function webhookHandlers(ctx: ServiceContext): QueueHandler[] {
-  if (!listening.has(ctx)) {
+  // Without WEBHOOK_URL there is nothing to emit: no listener, nothing on each job's path.
+  if (ctx.config.webhook && !listening.has(ctx)) {
     listening.add(ctx);
     ctx.outcomeListeners.push(webhookListener(ctx));
   }

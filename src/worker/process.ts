@@ -102,7 +102,8 @@ export function startWorkers(ctx: ServiceContext, names: readonly QueueName[], o
       logger: ctx.logger,
       queue: (n) => ctx.queues.get(n),
       mask: maskRecipients,
-      onOutcome: (o, job) => Promise.all(ctx.outcomeListeners.map((l) => l(o, job))).then(() => undefined),
+      onOutcome: (o, job) =>
+        ctx.outcomeListeners.length === 0 ? undefined : Promise.all(ctx.outcomeListeners.map((l) => l(o, job))).then(() => undefined),
     }),
   );
   for (const w of workers) void w.run().catch((err) => ctx.logger.error({ err }, 'worker stopped'));

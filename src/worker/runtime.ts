@@ -3,7 +3,7 @@ import type { Config, RateLimit } from '../config.js';
 import { InvalidPayloadError, ProviderError, type ErrorCode } from '../errors.js';
 import { flatLineLogger, scrub, type Logger } from '../logger.js';
 import type { QueueName } from '../queues.js';
-import { key, queuePrefix, type RedisClient } from '../redis.js';
+import { queuePrefix, type RedisClient } from '../redis.js';
 
 /** What a queue's handler does with one job; the runtime owns retries, limits and logs. */
 export interface QueueHandler {
@@ -12,10 +12,11 @@ export interface QueueHandler {
   provider(job: Job): string;
   /**
    * True for providers without an idempotency key of their own (Twilio, SendGrid): a
-   * marker written on success and checked before sending keeps a re-run (stalled job,
-   * retry after a late error, manual retry) from sending twice. It is read on every start,
-   * first ones included: that costs one GET, and the guarantee then rests on Redis alone,
-   * not on how BullMQ counts starts across retries.
+   * delivery marker written on success and checked before sending keeps a re-run (stalled
+   * job, retry after a late error, manual retry) from sending twice. The marker is the job's
+   * own `progress` (`{delivered: result}`): BullMQ hands it back with the job on every
+   * fetch, so checking it costs no round trip, and it lives exactly as long as the job,
+   * whatever its attempt counters say (a retry that resets them keeps it).
    */
   deliverOnce?: (job: Job) => boolean;
   /** The recipient, for a masked log field. */
@@ -80,7 +81,11 @@ export function applyRetryPolicy(job: Job, jobs: Config['jobs']): void {
   if (!job.opts.backoff) job.opts.backoff = { type: 'exponential', delay: jobs.backoffMs, jitter: 0.5 };
 }
 
-const MARKER_TTL_SECONDS = 7 * 24 * 3600;
+/** The result an earlier run of this job delivered, if any (see QueueHandler.deliverOnce). */
+export function priorDelivery(job: Job): JobResult | undefined {
+  const p = job.progress as { delivered?: JobResult } | number | string | boolean | null | undefined;
+  return typeof p === 'object' && p !== null && typeof p.delivered === 'object' ? p.delivered : undefined;
+}
 
 export function createWorker(handler: QueueHandler, deps: RuntimeDeps): Worker {
   const { config, connection, logger } = deps;
@@ -89,7 +94,7 @@ export function createWorker(handler: QueueHandler, deps: RuntimeDeps): Worker {
   // The outcome line below is flat: top-level redaction is all it needs, and much cheaper.
   const outcomeLog = flatLineLogger(log);
 
-  const report = async (job: Job, started: number, o: Omit<JobOutcome, 'queue' | 'name' | 'jobId' | 'provider' | 'attempt' | 'durationMs' | 'enqueuedAt'>) => {
+  const report = (job: Job, started: number, o: Omit<JobOutcome, 'queue' | 'name' | 'jobId' | 'provider' | 'attempt' | 'durationMs' | 'enqueuedAt'>): void | Promise<void> => {
     const outcome: JobOutcome = {
       queue: handler.queue,
       name: job.name,
@@ -121,26 +126,26 @@ export function createWorker(handler: QueueHandler, deps: RuntimeDeps): Worker {
       },
       `job ${outcome.outcome}`,
     );
+    let hooks: void | Promise<void> = undefined;
     try {
-      await deps.onOutcome?.(outcome, job);
+      hooks = deps.onOutcome?.(outcome, job);
     } catch (err) {
       log.error({ err, jobId: job.id }, 'outcome hook failed');
     }
+    // Most processes have no hook to wait for (no webhooks, no metrics server): no extra tick.
+    if (hooks) return hooks.catch((err: unknown) => void log.error({ err, jobId: job.id }, 'outcome hook failed'));
   };
 
   const processor = async (job: Job): Promise<JobResult> => {
     const started = Date.now();
     applyRetryPolicy(job, config.jobs);
     const idempotencyKey = `${handler.queue}-${job.id}-${job.timestamp}`;
-    const marker = key(config.redis, 'delivered', handler.queue, String(job.id), String(job.timestamp));
+    const once = handler.deliverOnce?.(job) ?? false;
     try {
-      if (handler.deliverOnce?.(job)) {
-        const previous = await connection.get(marker);
-        if (previous) {
-          const result = JSON.parse(previous) as JobResult;
-          await report(job, started, { outcome: 'replayed', result });
-          return result;
-        }
+      const previous = once ? priorDelivery(job) : undefined;
+      if (previous) {
+        await report(job, started, { outcome: 'replayed', result: previous });
+        return previous;
       }
       let jobLog: Logger | undefined;
       const result = await handler.run(job, {
@@ -151,12 +156,24 @@ export function createWorker(handler: QueueHandler, deps: RuntimeDeps): Worker {
           return (jobLog ??= log.child({ jobId: job.id }));
         },
       });
-      if (result.status !== 'skipped' && handler.deliverOnce?.(job))
-        await connection.set(marker, JSON.stringify(result), 'EX', MARKER_TTL_SECONDS);
+      if (once && result.status !== 'skipped') await markDelivered(job, result);
       await report(job, started, { outcome: result.status === 'skipped' ? 'skipped' : 'completed', result });
       return result;
     } catch (err) {
       throw await translate(err, job, started);
+    }
+  };
+
+  /**
+   * Sent: record it before completing. If Redis refuses, the job is not failed for it: that
+   * would retry, and re-send, a message that went out. The completion that follows carries
+   * the result; only a re-run of this very job would miss the marker.
+   */
+  const markDelivered = async (job: Job, result: JobResult) => {
+    try {
+      await job.updateProgress({ delivered: result });
+    } catch (err) {
+      log.error({ jobId: job.id, err: { message: (err as Error).message } }, 'delivery marker not written');
     }
   };
 
