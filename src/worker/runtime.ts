@@ -37,6 +37,15 @@ export interface JobResult {
 
 export type Outcome = 'completed' | 'skipped' | 'replayed' | 'retrying' | 'rate_limited' | 'failed';
 
+const OUTCOME_MESSAGES: Record<Outcome, string> = {
+  completed: 'job completed',
+  skipped: 'job skipped',
+  replayed: 'job replayed',
+  retrying: 'job retrying',
+  rate_limited: 'job rate_limited',
+  failed: 'job failed',
+};
+
 export interface JobOutcome {
   queue: QueueName;
   name: string;
@@ -111,6 +120,8 @@ export function createWorker(handler: QueueHandler, deps: RuntimeDeps): Worker {
       return r ? deps.mask(r) : undefined;
     });
     const level = o.outcome === 'failed' || o.outcome === 'skipped' ? 'warn' : 'info';
+    // Always the same keys in the same order (pino leaves out undefined ones): one object
+    // shape for every line keeps this per-job path monomorphic.
     outcomeLog[level](
       {
         jobId: outcome.jobId,
@@ -119,12 +130,11 @@ export function createWorker(handler: QueueHandler, deps: RuntimeDeps): Worker {
         attempt: outcome.attempt,
         durationMs: outcome.durationMs,
         outcome: outcome.outcome,
-        ...(o.code && { code: o.code }),
-        ...(o.failedReason && { reason: o.failedReason }),
-        ...(o.outcome === 'skipped' && { reason: String((o.result as { reason?: string } | undefined)?.reason ?? '') }),
-        ...(to && { to }),
+        code: o.code,
+        reason: o.outcome === 'skipped' ? String((o.result as { reason?: string } | undefined)?.reason ?? '') : o.failedReason,
+        to,
       },
-      `job ${outcome.outcome}`,
+      OUTCOME_MESSAGES[o.outcome],
     );
     let hooks: void | Promise<void> = undefined;
     try {
