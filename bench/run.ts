@@ -4,8 +4,8 @@
  * stderr; stdout carries one JSON summary.
  *
  * Knobs: BENCH_REMINDERS (pending reminders, default 1000000), BENCH_JOBS (jobs per
- * throughput run, default 2500), BENCH_ROUNDS (raw/full pairs per throughput case, default
- * 4), BENCH_MEMORY_SAMPLE (reminders for the bytes-per-reminder
+ * 0 ms throughput run, default 4000), BENCH_QUADS (ABBA quads per 0 ms throughput case,
+ * default 6), BENCH_MEMORY_SAMPLE (reminders for the bytes-per-reminder
  * comparison, default 20000), BENCH_ONLY (comma list of sections:
  * throughput,enqueue,latency,rss,ratelimit,memory,reminders), BENCH_OUTPUT (also write the
  * JSON to this file). `npm run -s bench > out.json` keeps npm's banner out of the JSON.
@@ -29,8 +29,8 @@ const SECTIONS = ['throughput', 'enqueue', 'latency', 'rss', 'ratelimit', 'memor
 const only = (process.env.BENCH_ONLY ?? '').split(',').map((s) => s.trim()).filter(Boolean);
 const wanted = (s: (typeof SECTIONS)[number]) => only.length === 0 || only.includes(s);
 
-const JOBS = knob('BENCH_JOBS', 2500);
-const ROUNDS = knob('BENCH_ROUNDS', 4);
+const JOBS = knob('BENCH_JOBS', 4000);
+const QUADS = knob('BENCH_QUADS', 6);
 const REMINDERS = knob('BENCH_REMINDERS', 1_000_000);
 const MEMORY_SAMPLE = knob('BENCH_MEMORY_SAMPLE', 20_000);
 
@@ -72,16 +72,17 @@ async function section<T>(name: (typeof SECTIONS)[number], f: () => Promise<T>):
 
 try {
   await section('throughput', async () => {
-    const cases: Case[] = [
-      { channel: 'sms', latencyMs: 0, concurrency: 20, jobs: JOBS },
-      { channel: 'email', latencyMs: 0, concurrency: 20, jobs: JOBS },
-      { channel: 'sms', latencyMs: 50, concurrency: 50, jobs: JOBS },
-      { channel: 'email', latencyMs: 50, concurrency: 50, jobs: JOBS },
+    // 0 ms: CPU-bound, noisy, so more and longer runs; 50 ms: bound by concurrency ÷ latency.
+    const cases: [Case, { quads: number; warmup: number; control?: boolean }][] = [
+      [{ channel: 'email', latencyMs: 0, concurrency: 20, jobs: JOBS }, { quads: QUADS, warmup: 2, control: true }],
+      [{ channel: 'sms', latencyMs: 0, concurrency: 20, jobs: JOBS }, { quads: QUADS, warmup: 2 }],
+      [{ channel: 'sms', latencyMs: 50, concurrency: 50, jobs: 2500 }, { quads: 2, warmup: 1 }],
+      [{ channel: 'email', latencyMs: 50, concurrency: 50, jobs: 2500 }, { quads: 2, warmup: 1 }],
     ];
     const results = [];
-    for (const c of cases) results.push(await throughputCase(env, c, ROUNDS));
+    for (const [c, o] of cases) results.push(await throughputCase(env, c, o));
     return {
-      note: 'in-process workers (createServiceContext + startWorkers, logs at info to /dev/null) vs a raw BullMQ Worker with fetch; rounds of back-to-back raw/full pairs, order alternating; rate limits off; fakes in a child process',
+      note: 'in-process workers (createServiceContext + startWorkers, logs at info to /dev/null) vs a raw BullMQ Worker with fetch; ABBA quads after an untimed warm-up, ratio = median over quads of the geometric quad ratio; A/A control on the first case; rate limits off; fakes in a child process',
       cases: results,
       inProcessPeakRssMiB: mib(Math.max(...results.flatMap((r) => [r.full.peakRssBytes, r.raw.peakRssBytes]))),
     };

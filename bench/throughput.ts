@@ -2,8 +2,9 @@
  * Delivery throughput: our full worker path (createServiceContext + startWorkers: validation,
  * delivery marker, provider SDK, one info log line per job) against a minimal BullMQ worker
  * calling the same fake with plain fetch. Same Redis, same concurrency, same prefilled jobs.
- * Rounds of back-to-back raw/full pairs, the order alternating, so drift on a shared machine
- * cancels out; CPU time per job (this process, and redis-server) is measured beside wall time.
+ * ABBA quads of raw and full runs after an untimed warm-up, so drift on a shared machine
+ * cancels out, and an A/A control that shows the harness's own error; CPU time per job
+ * (this process, and redis-server) is measured beside wall time.
  */
 import { Queue, Worker } from 'bullmq';
 import { randomUUID } from 'node:crypto';
@@ -139,15 +140,20 @@ export async function runRaw(env: Env, c: Case): Promise<Run> {
 }
 
 export interface CaseResult extends Case {
-  rounds: number;
-  /** Means over the rounds. */
+  /** ABBA quads measured (raw, full, full, raw), after `warmup` untimed pairs. */
+  quads: number;
+  /** Means over the measured runs. */
   raw: Run;
   full: Run;
-  /** Median over the rounds of full jobs/s ÷ raw jobs/s, each round's two runs back to back. */
+  /** Median over the quads of √(full₁·full₂ ÷ raw₁·raw₂): ABBA cancels a steady drift. */
   ratio: number;
   ratioRange: [number, number];
-  /** raw CPU µs/job ÷ full CPU µs/job (median): the ratio a dedicated, CPU-bound core would see. */
+  /** Geometric mean of the quad ratios. */
+  ratioGeoMean: number;
+  /** raw CPU µs/job ÷ full CPU µs/job (median over runs): what a dedicated, CPU-bound core would see. */
   cpuRatio: number;
+  /** The same quads with raw in both seats (A/A): how far from 1.00 this harness strays by itself. */
+  control?: { ratio: number; ratioRange: [number, number] };
 }
 
 const mean = (runs: Run[]): Run => {
@@ -166,35 +172,54 @@ const median = (xs: number[]) => {
   return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
 };
 
-/** `rounds` pairs of runs, raw then full, then full then raw, and so on: drift cancels out. */
-export async function throughputCase(env: Env, c: Case, rounds: number): Promise<CaseResult> {
-  await env.fakes.latency(c.latencyMs);
-  // Warm-up (JIT, connection pools): one short run of each, not counted.
-  await runRaw(env, { ...c, jobs: Math.min(500, c.jobs) });
-  await runFull(env, { ...c, jobs: Math.min(500, c.jobs) });
-  const raw: Run[] = [];
-  const full: Run[] = [];
-  for (let i = 0; i < rounds; i++) {
-    if (i % 2 === 0) {
-      raw.push(await runRaw(env, c));
-      full.push(await runFull(env, c));
-    } else {
-      full.push(await runFull(env, c));
-      raw.push(await runRaw(env, c));
-    }
+type Runner = (env: Env, c: Case) => Promise<Run>;
+
+/**
+ * Quads of runs A B B A. Throughput on this machine drifts for tens of seconds (JIT
+ * tiers, the fakes' and Redis's own warm-up) and wanders by ±10 % from one run to the
+ * next: alternating pairs with a median still leaned 5-10 % towards whichever ran second
+ * (an A/A check showed 1.08). ABBA with a geometric ratio per quad cancels a linear drift.
+ */
+async function quads(env: Env, c: Case, n: number, a: Runner, b: Runner) {
+  const as: Run[] = [];
+  const bs: Run[] = [];
+  const ratios: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const a1 = await a(env, c);
+    const b1 = await b(env, c);
+    const b2 = await b(env, c);
+    const a2 = await a(env, c);
+    as.push(a1, a2);
+    bs.push(b1, b2);
+    ratios.push(Math.sqrt((b1.jobsPerS * b2.jobsPerS) / (a1.jobsPerS * a2.jobsPerS)));
   }
-  const ratios = raw.map((r, i) => full[i]!.jobsPerS / r.jobsPerS);
+  return { as, bs, ratios };
+}
+
+export async function throughputCase(env: Env, c: Case, opts: { quads: number; warmup: number; control?: boolean }): Promise<CaseResult> {
+  await env.fakes.latency(c.latencyMs);
+  // Untimed: JIT, connection pools, the fakes' and Redis's warm-up.
+  for (let i = 0; i < opts.warmup; i++) {
+    await runRaw(env, c);
+    await runFull(env, c);
+  }
+  const { as: raw, bs: full, ratios } = await quads(env, c, opts.quads, runRaw, runFull);
   const result: CaseResult = {
     ...c,
-    rounds,
+    quads: opts.quads,
     raw: mean(raw),
     full: mean(full),
     ratio: round(median(ratios), 2),
     ratioRange: [round(Math.min(...ratios), 2), round(Math.max(...ratios), 2)],
+    ratioGeoMean: round(Math.exp(ratios.reduce((s, r) => s + Math.log(r), 0) / ratios.length), 2),
     cpuRatio: round(median(raw.map((r, i) => r.cpuUsPerJob / full[i]!.cpuUsPerJob)), 2),
   };
+  if (opts.control) {
+    const aa = (await quads(env, c, opts.quads, runRaw, runRaw)).ratios;
+    result.control = { ratio: round(median(aa), 2), ratioRange: [round(Math.min(...aa), 2), round(Math.max(...aa), 2)] };
+  }
   note(
-    `${c.channel} ${c.latencyMs} ms c=${c.concurrency}: raw ${raw.map((x) => x.jobsPerS).join('/')} full ${full.map((x) => x.jobsPerS).join('/')} jobs/s -> ${result.ratio}x (${result.ratioRange.join('-')}); cpu/job raw ${result.raw.cpuUsPerJob} full ${result.full.cpuUsPerJob} µs -> ${result.cpuRatio}x; redis cpu/job raw ${result.raw.redisCpuUsPerJob} full ${result.full.redisCpuUsPerJob} µs; provider connections ${result.full.providerConnectionsOpened}`,
+    `${c.channel} ${c.latencyMs} ms c=${c.concurrency}: raw ${raw.map((x) => x.jobsPerS).join('/')} full ${full.map((x) => x.jobsPerS).join('/')} jobs/s -> ${result.ratio}x [${result.ratioRange.join('-')}], geo ${result.ratioGeoMean}x${result.control ? `; A/A control ${result.control.ratio}x [${result.control.ratioRange.join('-')}]` : ''}; cpu/job raw ${result.raw.cpuUsPerJob} full ${result.full.cpuUsPerJob} µs -> ${result.cpuRatio}x; redis cpu/job raw ${result.raw.redisCpuUsPerJob} full ${result.full.redisCpuUsPerJob} µs; provider connections ${result.full.providerConnectionsOpened}`,
   );
   return result;
 }
