@@ -74,8 +74,8 @@ try {
   await section('throughput', async () => {
     // 0 ms: CPU-bound, noisy, so more and longer runs; 50 ms: bound by concurrency ÷ latency.
     const cases: [Case, { quads: number; warmup: number; control?: boolean }][] = [
-      [{ channel: 'email', latencyMs: 0, concurrency: 20, jobs: JOBS }, { quads: QUADS, warmup: 2, control: true }],
-      [{ channel: 'sms', latencyMs: 0, concurrency: 20, jobs: JOBS }, { quads: QUADS, warmup: 2 }],
+      [{ channel: 'email', latencyMs: 0, concurrency: 20, jobs: JOBS }, { quads: QUADS, warmup: 4, control: true }],
+      [{ channel: 'sms', latencyMs: 0, concurrency: 20, jobs: JOBS }, { quads: QUADS, warmup: 4 }],
       [{ channel: 'sms', latencyMs: 50, concurrency: 50, jobs: 2500 }, { quads: 2, warmup: 1 }],
       [{ channel: 'email', latencyMs: 50, concurrency: 50, jobs: 2500 }, { quads: 2, warmup: 1 }],
     ];
