@@ -1,12 +1,13 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { NotificationClient } from '../src/producer/client.js';
+import { NotificationClient, RedisUnavailableError } from '../src/producer/client.js';
 import { jobIds } from '../src/appointments/ids.js';
 import { loadConfig } from '../src/config.js';
 import { key, queuePrefix } from '../src/redis.js';
 import { FakeTwilio } from './fakes/twilio.js';
 import { PrivateCluster, PrivateSentinel } from './support/cluster.js';
 import { finished, startHarness, until } from './support/harness.js';
-import { PrivateRedis } from './support/redis.js';
+import { Redis } from 'ioredis';
+import { PrivateRedis, waitForRedis } from './support/redis.js';
 
 /**
  * The service on a three-master Redis Cluster: producer and workers configured with
@@ -183,6 +184,82 @@ describe('Redis Sentinel', () => {
       await twilio.stop();
     }
   });
+});
+
+describe('Redis Sentinel failover', () => {
+  it('keeps workers and producers going when the master dies and the Sentinel promotes the replica', async () => {
+    const twilio = await new FakeTwilio().start();
+    const master = await PrivateRedis.start();
+    const replica = await PrivateRedis.start({ args: ['--replicaof', '127.0.0.1', String(master.port)] });
+    const admin = new Redis(master.url, { maxRetriesPerRequest: 1 });
+    admin.on('error', () => {});
+    let sentinel: PrivateSentinel | undefined;
+    try {
+      await waitForRedis(replica.url);
+      const replicaAdmin = new Redis(replica.url, { maxRetriesPerRequest: 1 });
+      replicaAdmin.on('error', () => {});
+      await until(async () => /master_link_status:up/.test(await replicaAdmin.info('replication')), 10_000, 'the replica to sync');
+      replicaAdmin.disconnect();
+      sentinel = await PrivateSentinel.start(master.port, 'notiffo', { downAfterMs: 1000 });
+      // The Sentinel learns of replicas from the master's INFO (every 10 s at first).
+      await until(async () => ((await sentinel!.ask<unknown[]>('replicas', 'notiffo')) ?? []).length > 0, 15_000, 'the Sentinel to see the replica');
+      const h = await startHarness(
+        {
+          REDIS_URL: 'redis://127.0.0.1:1',
+          REDIS_SENTINELS: sentinel.nodes,
+          REDIS_SENTINEL_NAME: 'notiffo',
+          TWILIO_ACCOUNT_SID: twilio.accountSid,
+          TWILIO_AUTH_TOKEN: twilio.authToken,
+          TWILIO_PHONE_NUMBER: '+15005550006',
+          TWILIO_API_BASE_URL: twilio.url,
+        },
+        ['sms'],
+      );
+      try {
+        for (let i = 0; i < 10; i++) await h.client.sendSms({ to: '+33612345678', body: `before ${i}` });
+        await until(() => twilio.delivered.length >= 10, 15_000, 'deliveries before the failover');
+        // Replication is asynchronous: let the replica hold every completion first, as
+        // `min-replicas-to-write` would (see README), so the test counts exactly.
+        await admin.call('WAIT', '1', '2000');
+        admin.disconnect();
+        await master.kill();
+        const killedAt = Date.now();
+
+        // The producer fails fast while there is no master; a caller retries, as with any outage.
+        let unavailable = 0;
+        for (let i = 0; i < 10; i++) {
+          for (;;) {
+            try {
+              await h.client.sendSms({ to: '+33612345678', body: `after ${i}` });
+              break;
+            } catch (err) {
+              if (!(err instanceof RedisUnavailableError) || Date.now() - killedAt > 30_000) throw err;
+              unavailable++;
+              await new Promise((r) => setTimeout(r, 200));
+            }
+          }
+        }
+        await until(() => twilio.delivered.length >= 20, 30_000, 'deliveries after the failover');
+        const promoted = await sentinel.ask<string[]>('get-master-addr-by-name', 'notiffo');
+        console.log(
+          `Sentinel failover: replica promoted (${promoted?.join(':')}), producer got ${unavailable} RedisUnavailableError(s), ` +
+            `20th delivery ${Date.now() - killedAt} ms after the master was killed`,
+        );
+        expect(promoted?.[1]).toBe(String(replica.port));
+        const bodies = twilio.delivered.map((d) => d.body);
+        expect(new Set(bodies).size).toBe(20);
+        expect(bodies).toHaveLength(20);
+      } finally {
+        await h.close();
+      }
+    } finally {
+      admin.disconnect();
+      await sentinel?.stop();
+      await replica.stop();
+      await master.stop();
+      await twilio.stop();
+    }
+  }, 60_000);
 });
 
 describe('Redis topology configuration', () => {

@@ -114,7 +114,7 @@ export class PrivateCluster {
   }
 }
 
-/** One Redis Sentinel watching `master` under `name` (enough to prove the client asks it). */
+/** One Redis Sentinel watching `master` under `name`; a quorum of one, so it can fail over alone. */
 export class PrivateSentinel {
   readonly dir = mkdtempSync(join(tmpdir(), 'notif-sentinel-'));
   private proc?: ChildProcess;
@@ -124,12 +124,20 @@ export class PrivateSentinel {
     return `127.0.0.1:${this.port}`;
   }
 
-  static async start(masterPort: number, name = 'mymaster'): Promise<PrivateSentinel> {
+  static async start(masterPort: number, name = 'mymaster', opts: { downAfterMs?: number } = {}): Promise<PrivateSentinel> {
     const s = new PrivateSentinel(await freePort());
     const conf = join(s.dir, 'sentinel.conf');
     writeFileSync(
       conf,
-      [`port ${s.port}`, 'bind 127.0.0.1', `dir ${s.dir}`, `sentinel monitor ${name} 127.0.0.1 ${masterPort} 1`, `sentinel down-after-milliseconds ${name} 5000`, ''].join('\n'),
+      [
+        `port ${s.port}`,
+        'bind 127.0.0.1',
+        `dir ${s.dir}`,
+        `sentinel monitor ${name} 127.0.0.1 ${masterPort} 1`,
+        `sentinel down-after-milliseconds ${name} ${opts.downAfterMs ?? 5000}`,
+        `sentinel failover-timeout ${name} 10000`,
+        '',
+      ].join('\n'),
     );
     s.proc = spawn('redis-server', [conf, '--sentinel'], { stdio: 'ignore' });
     await waitForRedis(`redis://127.0.0.1:${s.port}`);
@@ -146,6 +154,19 @@ export class PrivateSentinel {
       r.disconnect();
     }
     return s;
+  }
+
+  /** Asks the Sentinel; `undefined` while it has no answer. */
+  async ask<T>(...args: string[]): Promise<T | undefined> {
+    const r = new Redis(this.port, '127.0.0.1', { maxRetriesPerRequest: 1 });
+    r.on('error', () => {});
+    try {
+      return (await r.call('SENTINEL', ...args)) as T;
+    } catch {
+      return undefined;
+    } finally {
+      r.disconnect();
+    }
   }
 
   async stop(): Promise<void> {

@@ -73,7 +73,8 @@ export class PrivateRedis {
   /** SIGKILL: no shutdown, no final save. */
   async kill(): Promise<void> {
     const p = this.proc;
-    if (!p || p.exitCode !== null) return;
+    // A process killed by a signal has a signalCode and no exitCode: it will not exit again.
+    if (!p || p.exitCode !== null || p.signalCode !== null) return;
     const exited = new Promise((res) => p.once('exit', res));
     p.kill('SIGKILL');
     await exited;
