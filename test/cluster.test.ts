@@ -152,6 +152,17 @@ describe('Redis Cluster', () => {
   });
 });
 
+/** An SMS worker behind `sentinel`: REDIS_URL points where nothing listens, only the Sentinel knows the master. */
+const sentinelEnv = (sentinel: PrivateSentinel, name: string, twilio: FakeTwilio) => ({
+  REDIS_URL: 'redis://127.0.0.1:1',
+  REDIS_SENTINELS: sentinel.nodes,
+  REDIS_SENTINEL_NAME: name,
+  TWILIO_ACCOUNT_SID: twilio.accountSid,
+  TWILIO_AUTH_TOKEN: twilio.authToken,
+  TWILIO_PHONE_NUMBER: '+15005550006',
+  TWILIO_API_BASE_URL: twilio.url,
+});
+
 /** Behind Sentinel: REDIS_URL's host is never used, the master's address comes from the Sentinels. */
 describe('Redis Sentinel', () => {
   it('finds the master through REDIS_SENTINELS and delivers', async () => {
@@ -159,18 +170,7 @@ describe('Redis Sentinel', () => {
     const master = await PrivateRedis.start();
     const sentinel = await PrivateSentinel.start(master.port, 'notifmaster');
     try {
-      const h = await startHarness(
-        {
-          REDIS_URL: 'redis://127.0.0.1:1', // nothing listens there: only the Sentinel can say where Redis is
-          REDIS_SENTINELS: sentinel.nodes,
-          REDIS_SENTINEL_NAME: 'notifmaster',
-          TWILIO_ACCOUNT_SID: twilio.accountSid,
-          TWILIO_AUTH_TOKEN: twilio.authToken,
-          TWILIO_PHONE_NUMBER: '+15005550006',
-          TWILIO_API_BASE_URL: twilio.url,
-        },
-        ['sms'],
-      );
+      const h = await startHarness(sentinelEnv(sentinel, 'notifmaster', twilio), ['sms']);
       try {
         const e = await h.client.sendSms({ to: '+33612345678', body: 'via sentinel' });
         expect((await finished(h, 'sms', e.id)).returnvalue).toMatchObject({ status: 'sent' });
@@ -203,18 +203,7 @@ describe('Redis Sentinel failover', () => {
       sentinel = await PrivateSentinel.start(master.port, 'notiffo', { downAfterMs: 1000 });
       // The Sentinel learns of replicas from the master's INFO (every 10 s at first).
       await until(async () => ((await sentinel!.ask<unknown[]>('replicas', 'notiffo')) ?? []).length > 0, 15_000, 'the Sentinel to see the replica');
-      const h = await startHarness(
-        {
-          REDIS_URL: 'redis://127.0.0.1:1',
-          REDIS_SENTINELS: sentinel.nodes,
-          REDIS_SENTINEL_NAME: 'notiffo',
-          TWILIO_ACCOUNT_SID: twilio.accountSid,
-          TWILIO_AUTH_TOKEN: twilio.authToken,
-          TWILIO_PHONE_NUMBER: '+15005550006',
-          TWILIO_API_BASE_URL: twilio.url,
-        },
-        ['sms'],
-      );
+      const h = await startHarness(sentinelEnv(sentinel, 'notiffo', twilio), ['sms']);
       try {
         for (let i = 0; i < 10; i++) await h.client.sendSms({ to: '+33612345678', body: `before ${i}` });
         await until(() => twilio.delivered.length >= 10, 15_000, 'deliveries before the failover');
