@@ -29,6 +29,13 @@ export class FakeResend extends FakeServer {
   /** A sending-only key: Resend answers 401 restricted_api_key on everything but sending. */
   sendOnly = false;
 
+  /** Also forgets accepted emails and idempotency keys: a long bench must not grow the fake's heap. */
+  override reset(): void {
+    super.reset();
+    this.delivered.length = 0;
+    this.idempotent.clear();
+  }
+
   constructor(readonly apiKey = 're_test_0123456789abcdef') {
     super();
     this.route('POST', /^\/emails$/, (r) => this.sendEmail(r));
