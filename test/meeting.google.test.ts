@@ -1,9 +1,9 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { ProviderError } from '../src/errors.js';
 import { MeetingStore } from '../src/meetings/store.js';
 import { createGoogleMeet, eventIdFor } from '../src/providers/google-meet.js';
 import { FakeGoogle } from './fakes/google.js';
 import { googleEnv, startService, tomorrow, type Service } from './support/meetings.js';
+import { failure } from './support/failure.js';
 
 const fake = new FakeGoogle();
 beforeAll(() => fake.start());
@@ -34,15 +34,6 @@ const spec = (appointmentId: string) => ({
 
 const insertsFor = (appointmentId: string) =>
   fake.received('POST', /\/events$/).filter((r) => r.body?.id === eventIdFor(appointmentId));
-
-async function failure(p: Promise<unknown>): Promise<ProviderError> {
-  const err = await p.then(
-    () => expect.fail('expected a failure'),
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(ProviderError);
-  return err as ProviderError;
-}
 
 describe('google meet provider', () => {
   it('derives a valid Calendar event id (base32hex, 5-1024) from the appointment', () => {

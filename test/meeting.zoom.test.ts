@@ -1,10 +1,10 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { ProviderError } from '../src/errors.js';
 import { MeetingStore } from '../src/meetings/store.js';
 import { createMeeting } from '../src/processors/meeting.js';
 import { createZoom, mapZoomError } from '../src/providers/zoom.js';
 import { FakeZoom } from './fakes/zoom.js';
 import { startService, tomorrow, waitFor, zoomEnv, type Service } from './support/meetings.js';
+import { failure } from './support/failure.js';
 
 const fake = new FakeZoom();
 beforeAll(() => fake.start());
@@ -32,15 +32,6 @@ const zoomOpts = (now?: () => number) => ({
   timeoutMs: 2_000,
   now,
 });
-
-async function failure(p: Promise<unknown>): Promise<ProviderError> {
-  const err = await p.then(
-    () => expect.fail('expected a failure'),
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(ProviderError);
-  return err as ProviderError;
-}
 
 describe('zoom provider', () => {
   it('shares one token between 20 concurrent creations (single flight)', async () => {

@@ -1,11 +1,11 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { ProviderError } from '../src/errors.js';
 import { createResend, mapResendError } from '../src/providers/resend.js';
 import { createSendGrid, parseMailbox } from '../src/providers/sendgrid.js';
 import type { EmailMessage } from '../src/providers/types.js';
 import { FakeResend } from './fakes/resend.js';
 import { FakeSendGrid } from './fakes/sendgrid.js';
 import { freePort } from './support/redis.js';
+import { failure } from './support/failure.js';
 
 const message: EmailMessage = {
   from: 'Cabinet Martin <rdv@cabinet.example>',
@@ -16,16 +16,6 @@ const message: EmailMessage = {
   replyTo: 'claire@example.com',
   tags: { kind: 'confirmation', appointment: 'apt_123' },
 };
-
-/** Resolves to the thrown ProviderError; fails the test if the call succeeds or throws something else. */
-async function failure(p: Promise<unknown>): Promise<ProviderError> {
-  const err = await p.then(
-    () => expect.fail('expected a failure'),
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(ProviderError);
-  return err as ProviderError;
-}
 
 let keys = 0;
 const ctx = () => ({ idempotencyKey: `email-job-${++keys}-${Date.now()}` });

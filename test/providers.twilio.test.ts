@@ -1,23 +1,13 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { ProviderError } from '../src/errors.js';
 import { createTwilio } from '../src/providers/twilio.js';
 import { FakeTwilio } from './fakes/twilio.js';
 import { freePort } from './support/redis.js';
+import { failure } from './support/failure.js';
 
 const ctx = { idempotencyKey: 'job-1' };
 const SMS_FROM = '+15005550006';
 const WA_FROM = 'whatsapp:+14155238886';
 const TO = '+33612345678';
-
-/** Resolves to the thrown ProviderError; fails the test if the call succeeds or throws something else. */
-async function failure(p: Promise<unknown>): Promise<ProviderError> {
-  const err = await p.then(
-    () => expect.fail('expected a failure'),
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(ProviderError);
-  return err as ProviderError;
-}
 
 describe('twilio adapter', () => {
   const fake = new FakeTwilio();
