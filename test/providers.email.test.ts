@@ -1,5 +1,6 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createResend, mapResendError } from '../src/providers/resend.js';
+import { ResendOverUndici } from '../src/providers/resend-http.js';
 import { createSendGrid, parseMailbox } from '../src/providers/sendgrid.js';
 import type { EmailMessage } from '../src/providers/types.js';
 import { FakeResend } from './fakes/resend.js';
@@ -138,13 +139,32 @@ describe('resend adapter', () => {
   });
 
   it('maps a reply slower than timeoutMs to transient', async () => {
-    fake.latencyMs = 1_000;
-    const quick = createResend({ apiKey: fake.apiKey, baseUrl: fake.url, timeoutMs: 200 });
+    fake.latencyMs = 3_000;
+    const quick = createResend({ apiKey: fake.apiKey, baseUrl: fake.url, timeoutMs: 300 });
     const started = Date.now();
     const err = await failure(quick.send(message, ctx()));
     expect(err).toMatchObject({ code: 'PROVIDER_UNAVAILABLE', kind: 'transient' });
-    expect(err.message).toContain('no answer within 200 ms');
-    expect(Date.now() - started).toBeLessThan(900);
+    expect(err.message).toContain('no answer within 300 ms');
+    // undici checks its timeouts on a coarse (about half-second) clock.
+    expect(Date.now() - started).toBeLessThan(2_500);
+  });
+
+  it('sends through undici, and leaves what it does not understand to the SDK\'s own fetch', async () => {
+    const sdk = new ResendOverUndici(fake.apiKey, { baseUrl: fake.url, userAgent: 'test', timeoutMs: 2_000 });
+    const email = { from: 'rdv@cabinet.example', to: 'paul@example.com', subject: 's', text: 't' };
+    const fetchSpy = vi.spyOn(globalThis, 'fetch');
+    try {
+      const plain = await sdk.emails.send(email, { idempotencyKey: ctx().idempotencyKey });
+      expect(plain.data?.id).toMatch(/^[0-9a-f-]{36}$/);
+      expect(fetchSpy).not.toHaveBeenCalled();
+      // An option the override does not know (here an AbortSignal) means the SDK's path.
+      const withSignal = await sdk.post<{ id: string }>('/emails', email, { signal: AbortSignal.timeout(2_000) } as object);
+      expect(withSignal.data?.id).toMatch(/^[0-9a-f-]{36}$/);
+      expect(fetchSpy).toHaveBeenCalledTimes(1);
+    } finally {
+      fetchSpy.mockRestore();
+    }
+    expect(fake.requests.at(-1)!.headers['user-agent']).toBe('test');
   });
 
   it('answers GET /domains for the doctor command', async () => {

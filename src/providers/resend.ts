@@ -1,6 +1,7 @@
-import { Resend, type CreateEmailOptions, type ErrorResponse } from 'resend';
+import type { CreateEmailOptions, ErrorResponse } from 'resend';
 import { parseRetryAfter, permanent, rateLimited, transient, type ProviderError } from '../errors.js';
 import { maskRecipient, scrub } from '../logger.js';
+import { ResendOverUndici } from './resend-http.js';
 import type { EmailProvider } from './types.js';
 
 export interface ResendOptions {
@@ -17,11 +18,12 @@ export function createResend(opts: ResendOptions): EmailProvider {
   // The SDK falls back to environment variables (RESEND_API_KEY, RESEND_BASE_URL, RESEND_USER_AGENT)
   // for anything not passed: pass everything so config stays the only source.
   if (!opts.apiKey) throw new Error('createResend: apiKey is required');
-  const resend = new Resend(opts.apiKey, {
+  const timeoutMs = opts.timeoutMs ?? 15_000;
+  const resend = new ResendOverUndici(opts.apiKey, {
     baseUrl: (opts.baseUrl || DEFAULT_BASE_URL).replace(/\/+$/, ''),
     userAgent: 'notification-worker (resend-node)',
+    timeoutMs,
   });
-  const timeoutMs = opts.timeoutMs ?? 15_000;
   const clean = (m: string) => scrub(m, [opts.apiKey]).replace(/[^\s<>()"'`,;:]+@[^\s<>()"'`,;:]+/g, maskRecipient);
 
   return {
@@ -36,25 +38,14 @@ export function createResend(opts: ResendOptions): EmailProvider {
         replyTo: message.replyTo,
         tags: message.tags && Object.entries(message.tags).map(([name, value]) => ({ name, value })),
       } as CreateEmailOptions; // the schema guarantees html or text; the SDK's union cannot see it
-      // No AbortSignal: fetch registers every request that carries one with a
-      // FinalizationRegistry, some 5 % of email throughput at 0 ms provider latency. A
-      // request still open at the deadline finishes in the background (fetch gives up on
-      // its own after 300 s) and its answer is dropped: the retry carries the same
-      // idempotency key, so Resend answers it with this email instead of sending another.
-      let timer: NodeJS.Timeout | undefined;
-      const deadline = new Promise<'timeout'>((resolve) => (timer = setTimeout(resolve, timeoutMs, 'timeout')));
-      const sent = resend.emails.send(payload, { idempotencyKey: ctx.idempotencyKey });
       let res;
       try {
-        res = await Promise.race([sent, deadline]);
+        // A timeout answers {error} with statusCode null, like a network failure: transient,
+        // and the retry carries the same idempotency key, so Resend never sends it twice.
+        res = await resend.emails.send(payload, { idempotencyKey: ctx.idempotencyKey });
       } catch (err) {
         // The SDK answers {error} rather than throwing; anything thrown is an unknown outcome.
         throw transient(`resend: ${clean((err as Error).message)}`);
-      } finally {
-        clearTimeout(timer);
-      }
-      if (res === 'timeout') {
-        throw transient(`resend: no answer within ${timeoutMs} ms`);
       }
       if (res.error) throw mapResendError(res.error, res.headers, clean);
       return { messageId: res.data.id };

@@ -1,6 +1,7 @@
 import type RequestClient from 'twilio/lib/base/RequestClient.js';
-import { Agent, request } from 'undici';
+import { request, type Dispatcher } from 'undici';
 import { parseRetryAfter } from '../errors.js';
+import { providerAgent } from './network.js';
 
 type TwilioRequest = RequestClient.RequestOptions<unknown>;
 interface TwilioResponse {
@@ -36,13 +37,13 @@ export class TwilioRateLimited extends Error {
  * are not followed (the Messages API does not redirect).
  */
 export class TwilioHttpClient {
-  private readonly agent: Agent;
+  private readonly agent: Dispatcher;
 
   constructor(
     private readonly baseUrl: string | undefined,
     private readonly timeoutMs = 30_000,
   ) {
-    this.agent = new Agent({ keepAliveTimeout: 30_000, connections: 100 });
+    this.agent = providerAgent();
   }
 
   async request(opts: TwilioRequest): Promise<TwilioResponse> {
