@@ -26,7 +26,8 @@ export interface ResendHttpOptions {
  * cost of an email over a bare worker, some 100 µs of CPU per message on the bench
  * machine (the same change on Twilio's pluggable client took SMS past the bare worker).
  * Timeouts become the pool's own (no timer or AbortSignal per request), and a request
- * that times out is aborted rather than left to finish in the background.
+ * that times out is aborted rather than left to finish in the background. Redirects are
+ * not followed (the API does not redirect).
  * Anything else (FormData bodies, a future SDK's new options) goes through the SDK's own
  * fetch: the override only takes the requests it fully understands.
  */
