@@ -130,6 +130,26 @@ export interface RedisSettings {
   prefix: string;
 }
 
+/**
+ * A Redis node: `host:port` or `[ipv6]:port` (a bare IPv6 address needs its brackets).
+ * Without `defaultPort` the port is required.
+ */
+export function hostPort(node: string, defaultPort?: number): { host: string; port: number } {
+  const m = /^\s*(?:\[([0-9A-Fa-f:.]+(?:%[\w.-]+)?)\]|([^\s:[\]]+))(?::(\d{1,5}))?\s*$/.exec(node);
+  const port = m?.[3] ? Number(m[3]) : defaultPort;
+  if (!m || port === undefined || port < 1 || port > 65_535)
+    throw new Error(`Redis node "${node}": expected host:port or [ipv6]:port`);
+  return { host: m[1] ?? m[2]!, port };
+}
+
+const safeHostPort = (node: string) => {
+  try {
+    return hostPort(node);
+  } catch {
+    return undefined;
+  }
+};
+
 function validate(env: Env) {
   return cleanEnv(env, specs, {
     reporter: ({ errors }) => {
@@ -176,8 +196,8 @@ export function loadConfig(env: Env = process.env) {
   if (e.JOB_ATTEMPTS < 1) fail('JOB_ATTEMPTS', 'must be at least 1');
   if (has(e.REDIS_CLUSTER_NODES) && has(e.REDIS_SENTINELS)) fail('REDIS_SENTINELS', 'set REDIS_CLUSTER_NODES or REDIS_SENTINELS, not both');
   for (const [name, list] of [['REDIS_CLUSTER_NODES', e.REDIS_CLUSTER_NODES], ['REDIS_SENTINELS', e.REDIS_SENTINELS]] as const)
-    if (has(list) && !list.split(',').every((n) => /^[^\s:]+:\d{1,5}$/.test(n.trim())))
-      fail(name, 'expected host:port,host:port');
+    if (has(list) && !list.split(',').every((n) => safeHostPort(n)))
+      fail(name, 'expected host:port,host:port (an IPv6 address in brackets: [::1]:6379)');
 
   const queues = Object.fromEntries(
     QUEUES.map((q) => {

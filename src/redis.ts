@@ -1,5 +1,5 @@
 import { Redis, Cluster, type RedisOptions } from 'ioredis';
-import type { Config } from './config.js';
+import { hostPort, type Config } from './config.js';
 
 export type RedisClient = Redis | Cluster;
 
@@ -20,10 +20,7 @@ const backoff = (times: number) => Math.min(times * 200, 5_000);
 export function createRedis(redis: Config['redis'], role: ConnectionRole): RedisClient {
   const common: RedisOptions = { ...roleOptions(role), retryStrategy: backoff, lazyConnect: false };
   if (redis.clusterNodes) {
-    const nodes = redis.clusterNodes.map((n) => {
-      const [host, port] = n.split(':');
-      return { host: host ?? '127.0.0.1', port: Number(port ?? 6379) };
-    });
+    const nodes = redis.clusterNodes.map((n) => hostPort(n, 6379));
     const auth = credentials(redis.url);
     // A producer fails fast at the cluster level only. ioredis's cluster ready check sends
     // CLUSTER INFO through the cluster client itself, before the node connections are up:
@@ -43,10 +40,7 @@ export function createRedis(redis: Config['redis'], role: ConnectionRole): Redis
   if (redis.sentinels) {
     // The Sentinels name the current master (and the new one after a failover); REDIS_URL
     // still supplies the password, database and TLS (rediss://) of the master connection.
-    const sentinels = redis.sentinels.nodes.map((n) => {
-      const [host, port] = n.split(':');
-      return { host: host ?? '127.0.0.1', port: Number(port ?? 26379) };
-    });
+    const sentinels = redis.sentinels.nodes.map((n) => hostPort(n, 26379));
     return new Redis(redis.url, {
       ...common,
       sentinels,

@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { NotificationClient, RedisUnavailableError } from '../src/producer/client.js';
 import { jobIds } from '../src/appointments/ids.js';
-import { loadConfig } from '../src/config.js';
+import { hostPort, loadConfig } from '../src/config.js';
 import { key, queuePrefix } from '../src/redis.js';
 import { FakeTwilio } from './fakes/twilio.js';
 import { PrivateCluster, PrivateSentinel } from './support/cluster.js';
@@ -261,6 +261,17 @@ describe('Redis topology configuration', () => {
     expect(() => load({ REDIS_SENTINELS: 's1' })).toThrow(/REDIS_SENTINELS: expected host:port/);
     expect(() => load({ REDIS_CLUSTER_NODES: 'n1:6379,n2' })).toThrow(/REDIS_CLUSTER_NODES: expected host:port/);
     expect(() => load({ REDIS_CLUSTER_NODES: 'n1:6379', REDIS_SENTINELS: 's1:26379' })).toThrow(/not both/);
+  });
+
+  it('reads IPv6 nodes in brackets, and says how to write one that has none', () => {
+    expect(load({ REDIS_CLUSTER_NODES: '[::1]:7000, [fd00::2]:7001,n3:7002' }).redis.clusterNodes).toEqual(['[::1]:7000', '[fd00::2]:7001', 'n3:7002']);
+    expect(hostPort('[::1]:7000')).toEqual({ host: '::1', port: 7000 });
+    expect(hostPort('[fe80::1%eth0]:26379')).toEqual({ host: 'fe80::1%eth0', port: 26379 });
+    expect(hostPort('redis-0.redis:6380')).toEqual({ host: 'redis-0.redis', port: 6380 });
+    expect(hostPort('10.0.0.7', 6379)).toEqual({ host: '10.0.0.7', port: 6379 });
+    expect(() => hostPort('10.0.0.7')).toThrow(/expected host:port/);
+    expect(() => hostPort('n1:70000')).toThrow(/expected host:port/);
+    expect(() => load({ REDIS_SENTINELS: '::1:26379' })).toThrow(/REDIS_SENTINELS: .*\[::1\]:6379/);
   });
 
   it('hash-tags the prefix on a cluster only', () => {
