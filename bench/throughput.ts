@@ -31,7 +31,12 @@ export interface Run {
   /** redis-server CPU time per job. */
   redisCpuUsPerJob: number;
   peakRssBytes: number;
-  /** New TCP connections the fake accepted during the run: keep-alive reuse shows as <= concurrency (0 when fetch reuses its global pool). */
+  /**
+   * New TCP connections the fake accepted during the run. Keep-alive reuse shows as a count
+   * that does not grow with the jobs: up to about twice the concurrency for undici's pool (a
+   * connection freed in the same tick as the next request is not yet seen as free), 0 when
+   * fetch reuses its global pool from an earlier run.
+   */
   providerConnectionsOpened: number;
 }
 
