@@ -131,6 +131,11 @@ describe('resend adapter', () => {
     expect(await failure(resend.send(message, ctx()))).toMatchObject({ code: 'PROVIDER_UNAVAILABLE', kind: 'transient' });
     fake.failNext(1, { status: 502, body: '<html>Bad Gateway</html>' });
     expect(await failure(resend.send(message, ctx()))).toMatchObject({ code: 'PROVIDER_UNAVAILABLE', kind: 'transient' });
+    // A 200 that is not JSON (a proxy's page): unknown outcome, retried under the same key.
+    fake.failNext(1, { status: 200, body: '<html>OK</html>' });
+    const garbled = await failure(resend.send(message, ctx()));
+    expect(garbled).toMatchObject({ code: 'PROVIDER_UNAVAILABLE', kind: 'transient' });
+    expect(garbled.message).toContain('not JSON');
   });
 
   it('maps a closed port to transient', async () => {
