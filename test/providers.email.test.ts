@@ -138,6 +138,15 @@ describe('resend adapter', () => {
     expect(garbled.message).toContain('not JSON');
   });
 
+  it('lets the HTTP status decide when an error body has no statusCode (a proxy\'s JSON)', async () => {
+    fake.failNext(1, { status: 413, body: { message: 'Request Entity Too Large' } });
+    expect(await failure(resend.send(message, ctx()))).toMatchObject({ code: 'PROVIDER_REJECTED', kind: 'permanent' });
+    fake.failNext(1, { status: 503, body: { message: 'Service Unavailable' } });
+    expect(await failure(resend.send(message, ctx()))).toMatchObject({ code: 'PROVIDER_UNAVAILABLE', kind: 'transient' });
+    fake.failNext(1, { status: 400, body: 'null' });
+    expect(await failure(resend.send(message, ctx()))).toMatchObject({ code: 'PROVIDER_REJECTED', kind: 'permanent' });
+  });
+
   it('maps a closed port to transient', async () => {
     const closed = createResend({ apiKey: fake.apiKey, baseUrl: `http://127.0.0.1:${await freePort()}` });
     expect(await failure(closed.send(message, ctx()))).toMatchObject({ code: 'PROVIDER_UNAVAILABLE', kind: 'transient' });

@@ -72,14 +72,25 @@ export class ResendOverUndici extends Resend {
         return unanswered('the answer is not JSON'); // as the SDK: response.json() threw
       }
     }
-    try {
-      return { data: null, error: JSON.parse(text), headers: flat };
-    } catch {
-      // A proxy's HTML page and the like: the SDK's own answer for a body that is not JSON.
-      const message = 'Internal server error. We are unable to process your request right now, please try again later.';
-      return { data: null, error: { name: 'application_error', statusCode: status, message }, headers: flat };
-    }
+    return { data: null, error: errorOf(status, text), headers: flat };
   }
+}
+
+/**
+ * Resend's error body, as the SDK reads it; the HTTP status fills in a missing
+ * `statusCode` (a proxy's `{"message": ...}`), so the status, not a guess, decides retries.
+ */
+function errorOf(status: number, text: string): ErrorResponse {
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    // A proxy's HTML page and the like: the SDK's own answer for a body that is not JSON.
+    const message = 'Internal server error. We are unable to process your request right now, please try again later.';
+    return { name: 'application_error', statusCode: status, message };
+  }
+  const e = (typeof body === 'object' && body !== null ? body : {}) as Partial<ErrorResponse>;
+  return { ...e, name: e.name ?? 'application_error', statusCode: e.statusCode ?? status, message: e.message ?? '' };
 }
 
 /** The SDK's answer for a request that got no (usable) answer: statusCode null. */
