@@ -80,6 +80,53 @@ describe('rescheduled and cancelled appointments', () => {
     expect(fakes.emails(apt.attendee.email!)).toHaveLength(2);
   });
 
+  it('a new link at the same time: the confirmation again with it, once; other edits send nothing', async () => {
+    h = await harness();
+    const title = `Visio ${Date.now()}`;
+    const apt = makeAppointment(3 * DAY, { title });
+    await h.client.appointments.booked(apt);
+    await finished(h, 'appointment', `apt-${apt.id}-confirm-v1`, 20_000);
+    await until(() => fakes.emails(apt.attendee.email!).length === 1, 10_000, 'confirmation');
+
+    // The producer replaces its own link; the time stays.
+    const relinked = { ...apt, visioUrl: `${apt.visioUrl}-new` };
+    const ev = await h.client.appointments.rescheduled(relinked);
+    expect((await finished(h, 'appointment', ev.id)).returnvalue).toMatchObject({ status: 'rescheduled', version: 2 });
+    const emails = await until(() => fakes.emails(apt.attendee.email!).length >= 2 && fakes.emails(apt.attendee.email!), 10_000, 'emails');
+    expect(emails.map((e) => e.subject)).toEqual([`Rendez-vous confirmé : ${title}`, `Rendez-vous confirmé : ${title}`]);
+    expect(emails[1]!.text).toContain(relinked.visioUrl);
+    expect(emails[1]!.text!.replaceAll(relinked.visioUrl, '')).not.toContain(apt.visioUrl);
+    const sms = await until(() => fakes.sms(apt.attendee.phone!).find((m) => m.body!.includes(relinked.visioUrl)), 10_000, 'SMS with the new link');
+    expect(sms.body).toMatch(/^Rendez-vous ".+" confirmé le /);
+
+    // A title change keeps the link: nobody is told.
+    const retitled = await h.client.appointments.rescheduled({ ...relinked, title: `${title} (bis)` });
+    expect((await finished(h, 'appointment', retitled.id)).returnvalue).toMatchObject({ status: 'rescheduled', version: 3 });
+    await new Promise((r) => setTimeout(r, 500));
+    expect(fakes.emails(apt.attendee.email!)).toHaveLength(2);
+    expect(fakes.sms(apt.attendee.phone!)).toHaveLength(1);
+  });
+
+  it('a new link while the booking still waits for its meeting: one confirmation, with the new link', async () => {
+    h = await harness();
+    const title = `Lien ${Date.now()}`;
+    const apt = makeAppointment(3 * DAY, { visioProvider: 'ZOOM', visioUrl: null, title });
+    fakes.zoom.latencyMs = 1_500;
+    try {
+      await h.client.appointments.booked(apt);
+      const own = { ...apt, visioUrl: 'https://visio.example.com/r/own-room' };
+      const ev = await h.client.appointments.rescheduled(own);
+      expect((await finished(h, 'appointment', ev.id)).returnvalue).toMatchObject({ status: 'rescheduled', version: 2 });
+      await finished(h, 'appointment', `apt-${apt.id}-confirm-v1`, 20_000);
+    } finally {
+      fakes.zoom.latencyMs = 0;
+    }
+    await new Promise((r) => setTimeout(r, 500));
+    const emails = fakes.emails(apt.attendee.email!);
+    expect(emails.map((e) => e.subject)).toEqual([`Rendez-vous confirmé : ${title}`]);
+    expect(emails[0]!.text).toContain('https://visio.example.com/r/own-room');
+  });
+
   it('a reminder already in flight when the cancellation lands sends nothing', async () => {
     // No reminder worker: the J-1 becomes due and is taken by hand, i.e. locked and running.
     h = await harness(['appointment', 'email', 'sms', 'meeting']);

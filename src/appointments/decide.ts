@@ -1,5 +1,6 @@
 import type { Appointment, AppointmentCancelled } from '../jobs/schemas.js';
 import { stableJson } from './ids.js';
+import { linkOf } from './meeting.js';
 import type { AppliedKind, StoredAppointment } from './store.js';
 
 export type AppointmentEvent =
@@ -77,5 +78,8 @@ export function decide(
   if (stableJson(prev) === stableJson(a)) return skip('unchanged: the stored appointment is already this one');
   const time = Date.parse(prev.scheduledAt) !== Date.parse(a.scheduledAt);
   const meeting = time || prev.duration !== a.duration || (prev.timezone ?? '') !== (a.timezone ?? '');
-  return { action: 'apply', next: next('update', { appointment: a, changes: { time, meeting } }), clear: ['reason'] };
+  // The producer's own link replaced (or now given): the attendee's confirmation holds the old one.
+  const newLink = linkOf({ appointment: a, meeting: stored.meeting });
+  const link = newLink !== undefined && newLink !== linkOf(stored);
+  return { action: 'apply', next: next('update', { appointment: a, changes: { time, meeting, link } }), clear: ['reason'] };
 }

@@ -26,8 +26,11 @@ export interface StoredAppointment {
   /** The applied event's job (id and timestamp): recognises a re-run of the same job. */
   lastEvent: string;
   lastKind: AppliedKind;
-  /** For an update: did the time move (notify, move the meeting) or only other fields. */
-  changes: { time: boolean; meeting: boolean };
+  /**
+   * For an update: did the time move (notify, move the meeting), the meeting's length or
+   * zone (move it), or only the link the attendee holds (tell them the new one).
+   */
+  changes: { time: boolean; meeting: boolean; link?: boolean };
   /** Absent for a cancellation of an appointment never seen (a tombstone). */
   appointment?: Appointment;
   reason?: string;

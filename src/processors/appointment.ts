@@ -131,6 +131,12 @@ async function update(s: StoredAppointment, deps: AppointmentDeps): Promise<stri
   if (s.changes.time) {
     const n = await notifyAttendee(deps, s, 'rescheduled', 'rescheduled', noticeChannels(a));
     jobs.push(...n.queued.map((q) => q.jobId));
+  } else if (s.changes.link) {
+    // Same time, new link: the confirmation again, carrying it (a move's notice carries it
+    // anyway). Its ids are the ones a booking's confirm step still waiting for its meeting
+    // would use for this version, so the attendee never gets that email twice.
+    const n = await notifyAttendee(deps, s, 'confirmation', 'confirmation', noticeChannels(a));
+    jobs.push(...n.queued.map((q) => q.jobId));
   }
   return jobs;
 }
