@@ -73,7 +73,8 @@ describe('dashboard', () => {
         expect(r.statusCode).toBe(204);
         const job = await until(async () => {
           const j = await h.client.queue('sms').getJob(id);
-          return (await j?.getState()) === 'completed' ? j : undefined;
+          // Re-read once completed: the job object above may predate the completion.
+          return (await j?.getState()) === 'completed' ? h.client.queue('sms').getJob(id) : undefined;
         }, 15_000, 'the retried job to complete');
         expect(job!.returnvalue).toMatchObject({ status: 'sent', provider: 'twilio' });
         expect(twilio.delivered).toHaveLength(1);
