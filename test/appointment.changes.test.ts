@@ -125,6 +125,37 @@ describe('rescheduled and cancelled appointments', () => {
     const emails = fakes.emails(apt.attendee.email!);
     expect(emails.map((e) => e.subject)).toEqual([`Rendez-vous confirmé : ${title}`]);
     expect(emails[0]!.text).toContain('https://visio.example.com/r/own-room');
+    // The Zoom meeting finished after the move that no longer wanted it: deleted, never linked.
+    expect((await h.queue('appointment').getJob(`apt-${apt.id}-confirm-v1`))!.returnvalue).toMatchObject({ meeting: 'dropped', link: true });
+    await until(() => [...fakes.zoom.meetings.values()].every((m) => m.topic !== title), 10_000, 'Zoom meeting deleted');
+    expect(fakes.zoom.received('POST', /\/users\/.+\/meetings$/).filter((r) => r.body?.topic === title)).toHaveLength(1);
+    for (const e of emails) expect(e.text).not.toMatch(/zoom/i);
+  });
+
+  it('a move to the producer\'s own link deletes the meeting made for the booking, and sends the new link', async () => {
+    h = await harness();
+    const title = `Propre ${Date.now()}`;
+    const apt = makeAppointment(3 * DAY, { visioProvider: 'ZOOM', visioUrl: null, title });
+    await h.client.appointments.booked(apt);
+    await finished(h, 'appointment', `apt-${apt.id}-confirm-v1`, 20_000);
+    const meeting = zoomMeetingOf(title)!;
+    expect(meeting).toBeDefined();
+
+    const own = { ...apt, visioUrl: 'https://visio.example.com/r/cabinet' };
+    const ev = await h.client.appointments.rescheduled(own);
+    expect((await finished(h, 'appointment', ev.id)).returnvalue).toMatchObject({ status: 'rescheduled', version: 2 });
+    await until(() => !fakes.zoom.meetings.has(meeting.id), 10_000, 'Zoom meeting deleted');
+    const emails = await until(() => fakes.emails(apt.attendee.email!).length >= 2 && fakes.emails(apt.attendee.email!), 10_000, 'emails');
+    expect(emails[0]!.text).toContain(meeting.join_url);
+    expect(emails[1]!.text).toContain(own.visioUrl);
+    expect(emails[1]!.text).not.toContain(meeting.join_url);
+
+    // In person from now on: nothing left to delete, no link to send.
+    const inPerson = await h.client.appointments.rescheduled({ ...own, visioProvider: undefined, visioUrl: null });
+    expect((await finished(h, 'appointment', inPerson.id)).returnvalue).toMatchObject({ status: 'rescheduled', version: 3 });
+    await new Promise((r) => setTimeout(r, 300));
+    expect(fakes.zoom.received('DELETE', new RegExp(`/v2/meetings/${meeting.id}$`))).toHaveLength(1);
+    expect(await h.queue('meeting').getJob(`apt-${apt.id}-meeting-delete-v3`)).toBeUndefined();
   });
 
   it('a reminder already in flight when the cancellation lands sends nothing', async () => {

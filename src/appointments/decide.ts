@@ -1,6 +1,6 @@
 import type { Appointment, AppointmentCancelled } from '../jobs/schemas.js';
 import { stableJson } from './ids.js';
-import { linkOf } from './meeting.js';
+import { linkOf, needsMeeting } from './meeting.js';
 import type { AppliedKind, StoredAppointment } from './store.js';
 
 export type AppointmentEvent =
@@ -78,8 +78,18 @@ export function decide(
   if (stableJson(prev) === stableJson(a)) return skip('unchanged: the stored appointment is already this one');
   const time = Date.parse(prev.scheduledAt) !== Date.parse(a.scheduledAt);
   const meeting = time || prev.duration !== a.duration || (prev.timezone ?? '') !== (a.timezone ?? '');
+  // The producer now gives its own link, or no visio at all: the meeting made for the
+  // booking goes (a Calendar invitation must not point at a second link). A switch to the
+  // other provider keeps it (see the README).
+  const meetingDropped = !!stored.meeting && !needsMeeting(a);
+  const meetingKept = meetingDropped ? undefined : stored.meeting;
   // The producer's own link replaced (or now given): the attendee's confirmation holds the old one.
-  const newLink = linkOf({ appointment: a, meeting: stored.meeting });
+  const newLink = linkOf({ appointment: a, meeting: meetingKept });
   const link = newLink !== undefined && newLink !== linkOf(stored);
-  return { action: 'apply', next: next('update', { appointment: a, changes: { time, meeting, link } }), clear: ['reason'] };
+  const updated = next('update', { appointment: a, changes: { time, meeting, link, ...(meetingDropped && { meetingDropped }) } });
+  if (meetingDropped) {
+    const { meeting: _deleted, ...rest } = updated;
+    return { action: 'apply', next: rest, clear: ['reason', 'meeting'] };
+  }
+  return { action: 'apply', next: updated, clear: ['reason'] };
 }

@@ -1,5 +1,7 @@
 import type { Config } from '../config.js';
 import type { Appointment, MeetingCreatePayload } from '../jobs/schemas.js';
+import { followUpOptions, type AppointmentDeps } from './deps.js';
+import { jobIds } from './ids.js';
 import type { MeetingInfo, StoredAppointment } from './store.js';
 
 /** CONTRACT §5: a meeting is created for ZOOM / GOOGLE_MEET when the producer gave no link. */
@@ -32,6 +34,13 @@ export function meetingUpdateData(a: Appointment, defaults: Config['defaults']) 
 
 /** The meeting queue's `delete` job. */
 export const meetingDeleteData = (appointmentId: string) => ({ appointmentId });
+
+/** Adds the `delete` job for this version: the same id whichever step adds it, so one job. */
+export async function queueMeetingDelete(deps: Pick<AppointmentDeps, 'config' | 'queue'>, s: Pick<StoredAppointment, 'id' | 'version'>): Promise<string> {
+  const id = jobIds.meetingDelete(s.id, s.version);
+  await deps.queue('meeting').add('delete', meetingDeleteData(s.id), followUpOptions(deps.config, id));
+  return id;
+}
 
 /** Reads a meeting `create` result; anything but `created` with a link means no meeting. */
 export function meetingFromResult(value: unknown): MeetingInfo | undefined {

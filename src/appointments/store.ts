@@ -28,9 +28,10 @@ export interface StoredAppointment {
   lastKind: AppliedKind;
   /**
    * For an update: did the time move (notify, move the meeting), the meeting's length or
-   * zone (move it), or only the link the attendee holds (tell them the new one).
+   * zone (move it), the link the attendee holds (tell them the new one), and is the
+   * meeting no longer wanted (the producer's own link now, or no visio: delete it).
    */
-  changes: { time: boolean; meeting: boolean; link?: boolean };
+  changes: { time: boolean; meeting: boolean; link?: boolean; meetingDropped?: boolean };
   /** Absent for a cancellation of an appointment never seen (a tombstone). */
   appointment?: Appointment;
   reason?: string;
@@ -154,6 +155,11 @@ export class AppointmentStore {
   async setMeeting(id: string, meeting: MeetingInfo): Promise<StoredAppointment | undefined> {
     await this.connection.eval(SET_MEETING, 1, this.keys(id).state, JSON.stringify(meeting));
     return this.get(id);
+  }
+
+  /** Forgets the meeting (it is being deleted): links fall back to the producer's own, if any. */
+  async clearMeeting(id: string): Promise<void> {
+    await this.connection.hdel(this.keys(id).state, 'meeting');
   }
 
   async markDone(id: string, version: number): Promise<void> {

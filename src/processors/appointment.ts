@@ -7,7 +7,7 @@ import { noticeChannels } from '../appointments/channels.js';
 import { bookedMark, decide, type AppointmentEvent } from '../appointments/decide.js';
 import { followUpOptions, type AppointmentDeps } from '../appointments/deps.js';
 import { eventHash, jobIds } from '../appointments/ids.js';
-import { meetingCreateData, meetingDeleteData, meetingUpdateData, needsMeeting } from '../appointments/meeting.js';
+import { meetingCreateData, meetingUpdateData, needsMeeting, queueMeetingDelete } from '../appointments/meeting.js';
 import { notifyAttendee } from '../appointments/notify.js';
 import { expiryOf, type StoredAppointment } from '../appointments/store.js';
 import { confirmData } from './confirm.js';
@@ -123,7 +123,8 @@ async function update(s: StoredAppointment, deps: AppointmentDeps): Promise<stri
   // the new version in the store when it checks, and sends nothing.
   await deps.reminders.removeExcept(s.id, s.version);
   jobs.push(...(await deps.reminders.schedule(s, deps.now())));
-  if (s.meeting && s.changes.meeting) {
+  if (s.changes.meetingDropped) jobs.push(await queueMeetingDelete(deps, s));
+  else if (s.meeting && s.changes.meeting) {
     const id = jobIds.meetingUpdate(s.id, s.version);
     await deps.queue('meeting').add('update', meetingUpdateData(a, deps.config.defaults), followUpOptions(deps.config, id));
     jobs.push(id);
@@ -144,11 +145,7 @@ async function update(s: StoredAppointment, deps: AppointmentDeps): Promise<stri
 async function cancel(s: StoredAppointment, deps: AppointmentDeps): Promise<string[]> {
   const jobs: string[] = [];
   await deps.reminders.removeExcept(s.id);
-  if (s.meeting) {
-    const id = jobIds.meetingDelete(s.id, s.version);
-    await deps.queue('meeting').add('delete', meetingDeleteData(s.id), followUpOptions(deps.config, id));
-    jobs.push(id);
-  }
+  if (s.meeting) jobs.push(await queueMeetingDelete(deps, s));
   // Cancelling what already took place is bookkeeping: the attendee is not told.
   if (s.appointment && Date.parse(s.appointment.scheduledAt) > deps.now()) {
     const n = await notifyAttendee(deps, s, 'cancelled', 'cancelled', noticeChannels(s.appointment));

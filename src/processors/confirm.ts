@@ -5,7 +5,7 @@ import { skipped, type Skipped } from '../jobs/results.js';
 import { zonedDateTime } from '../jobs/schemas.js';
 import { followUpOptions, type AppointmentDeps } from '../appointments/deps.js';
 import { jobIds } from '../appointments/ids.js';
-import { meetingDeleteData, meetingFromResult, meetingUpdateData } from '../appointments/meeting.js';
+import { meetingFromResult, meetingUpdateData, needsMeeting, queueMeetingDelete } from '../appointments/meeting.js';
 import { notifyAttendee } from '../appointments/notify.js';
 import type { StoredAppointment } from '../appointments/store.js';
 
@@ -29,7 +29,8 @@ export interface Confirmed {
   status: 'confirmed';
   appointmentId: string;
   version: number;
-  meeting: 'created' | 'failed' | 'skipped' | 'none';
+  /** `dropped`: created, then deleted because a move since no longer wants it. */
+  meeting: 'created' | 'dropped' | 'failed' | 'skipped' | 'none';
   link: boolean;
   jobs: string[];
 }
@@ -53,7 +54,15 @@ export async function confirmBooking(job: Job, deps: AppointmentDeps): Promise<C
   if (created) {
     meeting = 'created';
     s = await deps.store.setMeeting(data.appointmentId, created);
-    if (s) jobs.push(...(await reconcileMeeting(s, data, deps)));
+    if (s && s.status === 'active' && s.appointment && !needsMeeting(s.appointment)) {
+      // A move applied while the meeting was being created gave the producer's own link (or
+      // no visio): that move found no meeting to delete, so this step deletes it.
+      meeting = 'dropped';
+      await deps.store.clearMeeting(s.id);
+      const { meeting: _deleted, ...rest } = s;
+      s = rest;
+      jobs.push(await queueMeetingDelete(deps, s));
+    } else if (s) jobs.push(...(await reconcileMeeting(s, data, deps)));
   } else {
     s = await deps.store.get(data.appointmentId);
     if (failures.length > 0) {
@@ -83,11 +92,7 @@ export async function confirmBooking(job: Job, deps: AppointmentDeps): Promise<C
  * Same ids as the event's own, so when both see it only one job exists.
  */
 async function reconcileMeeting(s: StoredAppointment, data: ConfirmData, deps: AppointmentDeps): Promise<string[]> {
-  if (s.status === 'cancelled') {
-    const id = jobIds.meetingDelete(s.id, s.version);
-    await deps.queue('meeting').add('delete', meetingDeleteData(s.id), followUpOptions(deps.config, id));
-    return [id];
-  }
+  if (s.status === 'cancelled') return [await queueMeetingDelete(deps, s)];
   const a = s.appointment;
   if (a && (Date.parse(a.scheduledAt) !== Date.parse(data.scheduledAt) || a.duration !== data.duration)) {
     const id = jobIds.meetingUpdate(s.id, s.version);
