@@ -15,14 +15,20 @@ describe('rescheduled and cancelled appointments', () => {
 
   const zoomMeetingOf = (title: string) => [...fakes.zoom.meetings.values()].find((m) => m.topic === title);
 
-  it('rescheduled: old reminders gone, new ones at the new times, the meeting patched, nothing sent for the old time', async () => {
+  /** A Zoom appointment three days ahead, booked and confirmed, with the meeting it got. */
+  async function bookOnZoom(titlePrefix: string) {
     h = await harness();
-    const title = `Bilan ${Date.now()}`;
+    const title = `${titlePrefix} ${Date.now()}`;
     const apt = makeAppointment(3 * DAY, { visioProvider: 'ZOOM', visioUrl: null, title });
     await h.client.appointments.booked(apt);
     await finished(h, 'appointment', `apt-${apt.id}-confirm-v1`, 20_000);
     const meeting = zoomMeetingOf(title)!;
     expect(meeting).toBeDefined();
+    return { title, apt, meeting };
+  }
+
+  it('rescheduled: old reminders gone, new ones at the new times, the meeting patched, nothing sent for the old time', async () => {
+    const { title, apt, meeting } = await bookOnZoom('Bilan');
     expect((await h.client.appointments.reminders(apt.id)).map((r) => r.id)).toEqual([`${apt.id}-J-1-v1`, `${apt.id}-H-1-v1`]);
 
     // Moved to tomorrow, 24 h + 3 s from now: its J-1 is due in about 3 s.
@@ -54,12 +60,7 @@ describe('rescheduled and cancelled appointments', () => {
   });
 
   it('cancelled: reminders gone, meeting deleted, attendee told; replaying the cancellation changes nothing', async () => {
-    h = await harness();
-    const title = `Suivi ${Date.now()}`;
-    const apt = makeAppointment(3 * DAY, { visioProvider: 'ZOOM', visioUrl: null, title });
-    await h.client.appointments.booked(apt);
-    await finished(h, 'appointment', `apt-${apt.id}-confirm-v1`, 20_000);
-    const meeting = zoomMeetingOf(title)!;
+    const { title, apt, meeting } = await bookOnZoom('Suivi');
 
     const ev = await h.client.appointments.cancelled(apt.id, 'patient request');
     expect((await finished(h, 'appointment', ev.id)).returnvalue).toMatchObject({ status: 'cancelled', version: 2 });
@@ -133,13 +134,7 @@ describe('rescheduled and cancelled appointments', () => {
   });
 
   it('a move to the producer\'s own link deletes the meeting made for the booking, and sends the new link', async () => {
-    h = await harness();
-    const title = `Propre ${Date.now()}`;
-    const apt = makeAppointment(3 * DAY, { visioProvider: 'ZOOM', visioUrl: null, title });
-    await h.client.appointments.booked(apt);
-    await finished(h, 'appointment', `apt-${apt.id}-confirm-v1`, 20_000);
-    const meeting = zoomMeetingOf(title)!;
-    expect(meeting).toBeDefined();
+    const { title, apt, meeting } = await bookOnZoom('Propre');
 
     const own = { ...apt, visioUrl: 'https://visio.example.com/r/cabinet' };
     const ev = await h.client.appointments.rescheduled(own);
