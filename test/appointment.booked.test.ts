@@ -106,7 +106,7 @@ describe('booked appointments through real workers', () => {
   });
 
   it('meeting refused for good, or its provider not configured: the confirmation goes out without a link', async () => {
-    h = await harness();
+    h = await harness(undefined, { GOOGLE_CLIENT_ID: '', GOOGLE_CLIENT_SECRET: '', GOOGLE_REFRESH_TOKEN: '' });
     fakes.zoom.failNext(1, { status: 400, body: { code: 300, message: 'Invalid meeting parameters.' } }, (r) => r.path.includes('/meetings'));
     const refused = makeAppointment(3 * HOUR, { visioProvider: 'ZOOM', visioUrl: null });
     const noGoogle = makeAppointment(3 * HOUR, { visioProvider: 'GOOGLE_MEET', visioUrl: null });

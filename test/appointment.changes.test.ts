@@ -153,6 +153,79 @@ describe('rescheduled and cancelled appointments', () => {
     expect(await h.queue('meeting').getJob(`apt-${apt.id}-meeting-delete-v3`)).toBeUndefined();
   });
 
+  it('a meeting asked for after the booking (own link -> Zoom): made, and confirmed with its link', async () => {
+    h = await harness();
+    const title = `Demande ${Date.now()}`;
+    const apt = makeAppointment(3 * DAY, { title }); // CUSTOM, the producer's own link
+    await h.client.appointments.booked(apt);
+    await finished(h, 'appointment', `apt-${apt.id}-confirm-v1`, 20_000);
+
+    const ev = await h.client.appointments.rescheduled({ ...apt, visioProvider: 'ZOOM', visioUrl: null });
+    expect((await finished(h, 'appointment', ev.id)).returnvalue).toMatchObject({ status: 'rescheduled', version: 2 });
+    const confirm = await finished(h, 'appointment', `apt-${apt.id}-confirm-v2`, 20_000);
+    expect(confirm.returnvalue).toMatchObject({ status: 'confirmed', version: 2, meeting: 'created', link: true });
+    const meeting = zoomMeetingOf(title)!;
+    const emails = await until(() => fakes.emails(apt.attendee.email!).length >= 2 && fakes.emails(apt.attendee.email!), 10_000, 'emails');
+    expect(emails.map((e) => e.subject)).toEqual([`Rendez-vous confirmé : ${title}`, `Rendez-vous confirmé : ${title}`]);
+    expect(emails[0]!.text).toContain(apt.visioUrl);
+    expect(emails[1]!.text).toContain(meeting.join_url);
+    expect(emails[1]!.text).not.toContain(apt.visioUrl);
+  });
+
+  it('Zoom -> Google Meet on a move: the Zoom meeting is deleted before the Meet is made; the notices end with the Meet link', async () => {
+    const { title, apt, meeting } = await bookOnZoom('Bascule');
+    const moved = { ...apt, visioProvider: 'GOOGLE_MEET' as const, scheduledAt: new Date(Date.parse(apt.scheduledAt) + HOUR).toISOString() };
+    const ev = await h.client.appointments.rescheduled(moved);
+    expect((await finished(h, 'appointment', ev.id)).returnvalue).toMatchObject({ status: 'rescheduled', version: 2 });
+    const confirm = await finished(h, 'appointment', `apt-${apt.id}-confirm-v2`, 20_000);
+    expect(confirm.returnvalue).toMatchObject({ meeting: 'created', link: true });
+
+    expect(fakes.zoom.meetings.has(meeting.id)).toBe(false);
+    const event = fakes.google.liveEvents().find((e) => e.summary === title)!;
+    expect(event.hangoutLink).toBeTruthy();
+    expect(Date.parse(event.start!.dateTime!)).toBe(Date.parse(moved.scheduledAt));
+    // Deleted first, then created: the flow's order, not luck.
+    const deletedAt = fakes.zoom.received('DELETE', new RegExp(`/v2/meetings/${meeting.id}$`))[0]!.at;
+    const createdAt = fakes.google.received('POST', /\/events/).find((r) => r.body?.summary === title)!.at;
+    expect(deletedAt).toBeLessThanOrEqual(createdAt);
+
+    const emails = await until(() => fakes.emails(apt.attendee.email!).length >= 3 && fakes.emails(apt.attendee.email!), 10_000, 'emails');
+    expect(emails.map((e) => e.subject)).toEqual([`Rendez-vous confirmé : ${title}`, `Rendez-vous déplacé : ${title}`, `Rendez-vous confirmé : ${title}`]);
+    expect(emails[1]!.text).not.toContain(meeting.join_url); // never the deleted Zoom link
+    expect(emails[2]!.text).toContain(event.hangoutLink!);
+    const pending = await h.client.appointments.reminders(apt.id);
+    expect(pending.map((r) => r.id)).toEqual([`${apt.id}-J-1-v2`, `${apt.id}-H-1-v2`]);
+  });
+
+  it('a switch to Google Meet while the booking\'s Zoom meeting is still being made: one confirmation, with a working link', async () => {
+    // Retries far enough apart (as in production, 5 s) for the Zoom meeting to be stored by the next one.
+    h = await harness(undefined, { JOB_BACKOFF_MS: '2000' });
+    const title = `Course ${Date.now()}`;
+    const apt = makeAppointment(3 * DAY, { visioProvider: 'ZOOM', visioUrl: null, title });
+    fakes.zoom.latencyMs = 1_500;
+    try {
+      await h.client.appointments.booked(apt);
+      const ev = await h.client.appointments.rescheduled({ ...apt, visioProvider: 'GOOGLE_MEET' });
+      expect((await finished(h, 'appointment', ev.id)).returnvalue).toMatchObject({ status: 'rescheduled', version: 2 });
+      const v1 = await finished(h, 'appointment', `apt-${apt.id}-confirm-v1`, 20_000);
+      expect(v1.returnvalue).toMatchObject({ deferredTo: `apt-${apt.id}-confirm-v2` });
+      // The Meet's create waits for the Zoom one's lock, retries, then finds Zoom stored:
+      // one meeting per appointment, so the step keeps Zoom and sends its link.
+      const create = await finished(h, 'meeting', `apt-${apt.id}-meeting-create-v2`, 30_000);
+      expect(create.failedReason).toMatch(/^PROVIDER_REJECTED: .*already has a ZOOM meeting/);
+      const v2 = await finished(h, 'appointment', `apt-${apt.id}-confirm-v2`, 30_000);
+      expect(v2.returnvalue).toMatchObject({ meeting: 'existing', link: true });
+    } finally {
+      fakes.zoom.latencyMs = 0;
+    }
+    // One meeting per appointment: the Zoom one, made first, stays and is the link sent.
+    await new Promise((r) => setTimeout(r, 300));
+    const emails = fakes.emails(apt.attendee.email!);
+    expect(emails.map((e) => e.subject)).toEqual([`Rendez-vous confirmé : ${title}`]);
+    expect(emails[0]!.text).toContain(zoomMeetingOf(title)!.join_url);
+    expect(fakes.google.liveEvents().filter((e) => e.summary === title)).toHaveLength(0);
+  });
+
   it('a reminder already in flight when the cancellation lands sends nothing', async () => {
     // No reminder worker: the J-1 becomes due and is taken by hand, i.e. locked and running.
     h = await harness(['appointment', 'email', 'sms', 'meeting']);

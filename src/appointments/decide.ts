@@ -78,15 +78,23 @@ export function decide(
   if (stableJson(prev) === stableJson(a)) return skip('unchanged: the stored appointment is already this one');
   const time = Date.parse(prev.scheduledAt) !== Date.parse(a.scheduledAt);
   const meeting = time || prev.duration !== a.duration || (prev.timezone ?? '') !== (a.timezone ?? '');
-  // The producer now gives its own link, or no visio at all: the meeting made for the
-  // booking goes (a Calendar invitation must not point at a second link). A switch to the
-  // other provider keeps it (see the README).
-  const meetingDropped = !!stored.meeting && !needsMeeting(a);
+  // The kind of meeting asked for changed (own link, no visio, the other provider, or a
+  // meeting where there was none): the stored meeting goes (a Calendar invitation must not
+  // point at a second link) and, if a meeting is now wanted, a new one is made.
+  const wants = needsMeeting(a) ? a.visioProvider : undefined;
+  const wanted = needsMeeting(prev) ? prev.visioProvider : undefined;
+  const meetingDropped = !!stored.meeting && stored.meeting.visioProvider !== wants;
+  // Only a change of what is asked makes a meeting: a booking whose meeting was refused, or
+  // whose provider is not configured, is not retried (and re-confirmed) on every move.
+  const meetingWanted = wants !== undefined && wants !== wanted && stored.meeting?.visioProvider !== wants;
   const meetingKept = meetingDropped ? undefined : stored.meeting;
   // The producer's own link replaced (or now given): the attendee's confirmation holds the old one.
   const newLink = linkOf({ appointment: a, meeting: meetingKept });
   const link = newLink !== undefined && newLink !== linkOf(stored);
-  const updated = next('update', { appointment: a, changes: { time, meeting, link, ...(meetingDropped && { meetingDropped }) } });
+  const updated = next('update', {
+    appointment: a,
+    changes: { time, meeting, link, ...(meetingDropped && { meetingDropped }), ...(meetingWanted && { meetingWanted }) },
+  });
   if (meetingDropped) {
     const { meeting: _deleted, ...rest } = updated;
     return { action: 'apply', next: rest, clear: ['reason', 'meeting'] };

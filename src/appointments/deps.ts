@@ -2,6 +2,7 @@ import type { FlowProducer, JobsOptions, Queue } from 'bullmq';
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
 import type { QueueName } from '../queues.js';
+import type { MeetingStore } from '../meetings/store.js';
 import type { Reminders } from './reminders.js';
 import type { AppointmentStore } from './store.js';
 
@@ -9,6 +10,8 @@ import type { AppointmentStore } from './store.js';
 export interface AppointmentDeps {
   config: Config;
   store: AppointmentStore;
+  /** The meetings module's records: the meeting an appointment has, whichever job made it. */
+  meetings: Pick<MeetingStore, 'get'>;
   reminders: Reminders;
   queue(name: QueueName): Queue;
   /** Created on first use: most processes never add a flow. */

@@ -7,6 +7,7 @@ import type { ServiceContext } from '../worker/process.js';
 import { expectName } from '../worker/handlers.js';
 import type { QueueHandler } from '../worker/runtime.js';
 import type { AppointmentDeps } from './deps.js';
+import { MeetingStore } from '../meetings/store.js';
 import { Reminders } from './reminders.js';
 import { AppointmentStore } from './store.js';
 
@@ -21,6 +22,7 @@ export function appointmentDeps(ctx: ServiceContext, opts: AppointmentOptions = 
   return {
     config: ctx.config,
     store,
+    meetings: new MeetingStore(ctx.connection, ctx.config.redis),
     reminders: new Reminders(() => ctx.queues.get('reminder'), ctx.connection, store),
     queue: (name) => ctx.queues.get(name),
     flow: () => {

@@ -28,10 +28,10 @@ export interface StoredAppointment {
   lastKind: AppliedKind;
   /**
    * For an update: did the time move (notify, move the meeting), the meeting's length or
-   * zone (move it), the link the attendee holds (tell them the new one), and is the
-   * meeting no longer wanted (the producer's own link now, or no visio: delete it).
+   * zone (move it), the link the attendee holds (tell them the new one); is the stored
+   * meeting no longer wanted (delete it), and is a meeting of another kind wanted (make it).
    */
-  changes: { time: boolean; meeting: boolean; link?: boolean; meetingDropped?: boolean };
+  changes: { time: boolean; meeting: boolean; link?: boolean; meetingDropped?: boolean; meetingWanted?: boolean };
   /** Absent for a cancellation of an appointment never seen (a tombstone). */
   appointment?: Appointment;
   reason?: string;

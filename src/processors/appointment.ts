@@ -7,7 +7,7 @@ import { noticeChannels } from '../appointments/channels.js';
 import { bookedMark, decide, type AppointmentEvent } from '../appointments/decide.js';
 import { followUpOptions, type AppointmentDeps } from '../appointments/deps.js';
 import { eventHash, jobIds } from '../appointments/ids.js';
-import { meetingCreateData, meetingUpdateData, needsMeeting, queueMeetingDelete } from '../appointments/meeting.js';
+import { meetingCreateData, meetingDeleteData, meetingUpdateData, needsMeeting, queueMeetingDelete } from '../appointments/meeting.js';
 import { notifyAttendee } from '../appointments/notify.js';
 import { expiryOf, type StoredAppointment } from '../appointments/store.js';
 import { confirmData } from './confirm.js';
@@ -93,27 +93,41 @@ async function book(s: StoredAppointment, deps: AppointmentDeps): Promise<string
   const reminders = await deps.reminders.schedule(s, deps.now());
   const confirmId = jobIds.confirm(s.id, s.version);
   if (await deps.queue('appointment').getJob(confirmId)) return [confirmId, ...reminders]; // replay: already added
-  const data = confirmData(s);
   if (!needsMeeting(a)) {
-    await deps.queue('appointment').add('confirm', data, followUpOptions(deps.config, confirmId));
+    await deps.queue('appointment').add('confirm', confirmData(s), followUpOptions(deps.config, confirmId));
     return [confirmId, ...reminders];
   }
-  const meetingId = jobIds.meetingCreate(s.id, s.version);
+  return [...(await confirmAfterMeeting(s, a, deps, false)), ...reminders];
+}
+
+/**
+ * The flow of a confirm step waiting for a new meeting; with `deleteFirst`, the meeting
+ * stored for the appointment is deleted before the new one is made (one per appointment).
+ */
+async function confirmAfterMeeting(
+  s: StoredAppointment,
+  a: Parameters<typeof meetingCreateData>[0],
+  deps: AppointmentDeps,
+  deleteFirst: boolean,
+): Promise<string[]> {
+  const ids = { confirm: jobIds.confirm(s.id, s.version), create: jobIds.meetingCreate(s.id, s.version), remove: jobIds.meetingDelete(s.id, s.version) };
+  const child = (id: string) => ({ ...followUpOptions(deps.config, id), ignoreDependencyOnFailure: true });
   await deps.flow().add({
     name: 'confirm',
     queueName: 'appointment',
-    data,
-    opts: followUpOptions(deps.config, confirmId),
+    data: confirmData(s),
+    opts: followUpOptions(deps.config, ids.confirm),
     children: [
       {
         name: 'create',
         queueName: 'meeting',
         data: meetingCreateData(a, deps.config.defaults),
-        opts: { ...followUpOptions(deps.config, meetingId), ignoreDependencyOnFailure: true },
+        opts: child(ids.create),
+        ...(deleteFirst && { children: [{ name: 'delete', queueName: 'meeting', data: meetingDeleteData(s.id), opts: child(ids.remove) }] }),
       },
     ],
   });
-  return [confirmId, meetingId, ...reminders];
+  return [ids.confirm, ids.create, ...(deleteFirst ? [ids.remove] : [])];
 }
 
 async function update(s: StoredAppointment, deps: AppointmentDeps): Promise<string[]> {
@@ -123,7 +137,12 @@ async function update(s: StoredAppointment, deps: AppointmentDeps): Promise<stri
   // the new version in the store when it checks, and sends nothing.
   await deps.reminders.removeExcept(s.id, s.version);
   jobs.push(...(await deps.reminders.schedule(s, deps.now())));
-  if (s.changes.meetingDropped) jobs.push(await queueMeetingDelete(deps, s));
+  if (s.changes.meetingWanted && needsMeeting(a)) {
+    // Another kind of meeting: its own confirm step sends the confirmation with the new link.
+    const confirmId = jobIds.confirm(s.id, s.version);
+    if (await deps.queue('appointment').getJob(confirmId)) jobs.push(confirmId); // replay: already added
+    else jobs.push(...(await confirmAfterMeeting(s, a, deps, !!s.changes.meetingDropped)));
+  } else if (s.changes.meetingDropped) jobs.push(await queueMeetingDelete(deps, s));
   else if (s.meeting && s.changes.meeting) {
     const id = jobIds.meetingUpdate(s.id, s.version);
     await deps.queue('meeting').add('update', meetingUpdateData(a, deps.config.defaults), followUpOptions(deps.config, id));

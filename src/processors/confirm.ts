@@ -7,7 +7,7 @@ import { followUpOptions, type AppointmentDeps } from '../appointments/deps.js';
 import { jobIds } from '../appointments/ids.js';
 import { meetingFromResult, meetingUpdateData, needsMeeting, queueMeetingDelete } from '../appointments/meeting.js';
 import { notifyAttendee } from '../appointments/notify.js';
-import type { StoredAppointment } from '../appointments/store.js';
+import type { MeetingInfo, StoredAppointment } from '../appointments/store.js';
 
 /** The `confirm` job: the booking version it confirms and the time its meeting was created for. */
 export const confirmPayload = z.object({
@@ -29,10 +29,15 @@ export interface Confirmed {
   status: 'confirmed';
   appointmentId: string;
   version: number;
-  /** `dropped`: created, then deleted because a move since no longer wants it. */
-  meeting: 'created' | 'dropped' | 'failed' | 'skipped' | 'none';
+  /**
+   * `dropped`: created, then deleted because a move since no longer wants it; `existing`:
+   * none made (another kind already exists for the appointment), that one is kept.
+   */
+  meeting: 'created' | 'existing' | 'dropped' | 'failed' | 'skipped' | 'none';
   link: boolean;
   jobs: string[];
+  /** A later version's own confirm step (it asked for another kind of meeting) tells the attendee instead. */
+  deferredTo?: string;
 }
 
 /**
@@ -45,14 +50,20 @@ export async function confirmBooking(job: Job, deps: AppointmentDeps): Promise<C
   const log = deps.logger.child({ appointmentId: data.appointmentId, version: data.version });
   const values = Object.values(await job.getChildrenValues());
   const failures = Object.values(await job.getIgnoredChildrenFailures());
-  const created = values.map(meetingFromResult).find(Boolean);
   const hadChild = values.length + failures.length > 0;
+  const made = values.map(meetingFromResult).find(Boolean);
+  const existing = !made && hadChild ? await deps.meetings.get(data.appointmentId) : undefined;
+  const created: MeetingInfo | undefined =
+    made ?? (existing && { visioProvider: existing.visioProvider, visioUrl: existing.visioUrl, visioMeetingId: existing.meetingId });
+  // What the meeting was made for: an existing one may date from an earlier version's time.
+  const madeFor = existing ? { ...data, scheduledAt: existing.scheduledAt, duration: existing.duration } : data;
 
   let meeting: Confirmed['meeting'] = hadChild ? 'skipped' : 'none';
   let s: StoredAppointment | undefined;
   const jobs: string[] = [];
   if (created) {
-    meeting = 'created';
+    meeting = existing ? 'existing' : 'created';
+    if (existing) log.info({ visioProvider: existing.visioProvider }, 'no new meeting made: the appointment keeps the one it has');
     s = await deps.store.setMeeting(data.appointmentId, created);
     if (s && s.status === 'active' && s.appointment && !needsMeeting(s.appointment)) {
       // A move applied while the meeting was being created gave the producer's own link (or
@@ -62,7 +73,7 @@ export async function confirmBooking(job: Job, deps: AppointmentDeps): Promise<C
       const { meeting: _deleted, ...rest } = s;
       s = rest;
       jobs.push(await queueMeetingDelete(deps, s));
-    } else if (s) jobs.push(...(await reconcileMeeting(s, data, deps)));
+    } else if (s) jobs.push(...(await reconcileMeeting(s, madeFor, deps)));
   } else {
     s = await deps.store.get(data.appointmentId);
     if (failures.length > 0) {
@@ -77,13 +88,17 @@ export async function confirmBooking(job: Job, deps: AppointmentDeps): Promise<C
 
   if (!s?.appointment) return skipped('appointment not found: it expired or was never stored');
   if (s.status === 'cancelled') return skipped('cancelled before the confirmation was sent');
+  const link = !!(s.appointment.visioUrl ?? s.meeting?.visioUrl);
+  const later = s.version > data.version ? jobIds.confirm(s.id, s.version) : undefined;
+  if (later && (await deps.queue('appointment').getJob(later)))
+    return { status: 'confirmed', appointmentId: s.id, version: data.version, meeting, link, jobs, deferredTo: later };
 
   if (s.appointment.attendee.email) {
     const n = await notifyAttendee(deps, s, 'confirmation', 'confirmation', ['email']);
     jobs.push(...n.queued.map((q) => q.jobId));
   } else log.info('attendee has no email: no confirmation');
   jobs.push(...(await deps.reminders.schedule(s, deps.now())));
-  return { status: 'confirmed', appointmentId: s.id, version: data.version, meeting, link: !!(s.appointment.visioUrl ?? s.meeting?.visioUrl), jobs };
+  return { status: 'confirmed', appointmentId: s.id, version: data.version, meeting, link, jobs };
 }
 
 /**

@@ -3,26 +3,30 @@ import { afterAll, afterEach, beforeAll } from 'vitest';
 import type { Env } from '../../src/config.js';
 import type { Appointment } from '../../src/jobs/schemas.js';
 import type { QueueName } from '../../src/queues.js';
+import { FakeGoogle } from '../fakes/google.js';
 import { FakeResend } from '../fakes/resend.js';
 import { FakeTwilio } from '../fakes/twilio.js';
 import { FakeZoom } from '../fakes/zoom.js';
 import { startHarness, until } from './harness.js';
+import { googleEnv, zoomEnv } from './meetings.js';
 
 export const HOUR = 3_600_000;
 export const ALL_QUEUES: QueueName[] = ['appointment', 'reminder', 'email', 'sms', 'meeting'];
 
-/** The three provider fakes the appointment flow talks to, started once per test file. */
+/** The provider fakes the appointment flow talks to, started once per test file. */
 export class AppointmentFakes {
   readonly twilio = new FakeTwilio();
   readonly resend = new FakeResend();
   readonly zoom = new FakeZoom();
+  readonly google = new FakeGoogle();
+  private readonly all = [this.twilio, this.resend, this.zoom, this.google];
 
   async start() {
-    await Promise.all([this.twilio.start(), this.resend.start(), this.zoom.start()]);
+    await Promise.all(this.all.map((f) => f.start()));
   }
 
   async stop() {
-    await Promise.all([this.twilio.stop(), this.resend.stop(), this.zoom.stop()]);
+    await Promise.all(this.all.map((f) => f.stop()));
   }
 
   env(extra: Env = {}): Env {
@@ -34,11 +38,8 @@ export class AppointmentFakes {
       RESEND_API_KEY: this.resend.apiKey,
       RESEND_BASE_URL: this.resend.url,
       EMAIL_FROM: 'Cabinet Martin <no-reply@example.com>',
-      ZOOM_API_KEY: this.zoom.clientId,
-      ZOOM_API_SECRET: this.zoom.clientSecret,
-      ZOOM_ACCOUNT_ID: this.zoom.accountId,
-      ZOOM_API_BASE_URL: `${this.zoom.url}/v2`,
-      ZOOM_OAUTH_BASE_URL: this.zoom.url,
+      ...zoomEnv(this.zoom),
+      ...googleEnv(this.google),
       ...extra,
     };
   }
