@@ -193,6 +193,8 @@ describe('rescheduled and cancelled appointments', () => {
     expect(emails.map((e) => e.subject)).toEqual([`Rendez-vous confirmé : ${title}`, `Rendez-vous déplacé : ${title}`, `Rendez-vous confirmé : ${title}`]);
     expect(emails[1]!.text).not.toContain(meeting.join_url); // never the deleted Zoom link
     expect(emails[2]!.text).toContain(event.hangoutLink!);
+    // The attendee's reminders go by SMS: the new link reaches the phone too, not only at J-1.
+    await until(() => fakes.sms(apt.attendee.phone!).some((m) => m.body!.includes(event.hangoutLink!)), 10_000, 'SMS with the Meet link');
     const pending = await h.client.appointments.reminders(apt.id);
     expect(pending.map((r) => r.id)).toEqual([`${apt.id}-J-1-v2`, `${apt.id}-H-1-v2`]);
   });

@@ -115,7 +115,7 @@ async function confirmAfterMeeting(
   await deps.flow().add({
     name: 'confirm',
     queueName: 'appointment',
-    data: confirmData(s),
+    data: confirmData(s, s.lastKind === 'update'),
     opts: followUpOptions(deps.config, ids.confirm),
     children: [
       {

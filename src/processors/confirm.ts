@@ -6,6 +6,7 @@ import { zonedDateTime } from '../jobs/schemas.js';
 import { followUpOptions, type AppointmentDeps } from '../appointments/deps.js';
 import { jobIds } from '../appointments/ids.js';
 import { meetingFromResult, meetingUpdateData, needsMeeting, queueMeetingDelete } from '../appointments/meeting.js';
+import { noticeChannels } from '../appointments/channels.js';
 import { notifyAttendee } from '../appointments/notify.js';
 import type { MeetingInfo, StoredAppointment } from '../appointments/store.js';
 
@@ -15,14 +16,17 @@ export const confirmPayload = z.object({
   version: z.number().int().min(1),
   scheduledAt: zonedDateTime,
   duration: z.number().int().min(1),
+  /** Confirms a move's new kind of meeting, not a booking: told where a move's notice goes. */
+  change: z.boolean().optional(),
 });
 export type ConfirmData = z.infer<typeof confirmPayload>;
 
-export const confirmData = (s: StoredAppointment): ConfirmData => ({
+export const confirmData = (s: StoredAppointment, change = false): ConfirmData => ({
   appointmentId: s.id,
   version: s.version,
   scheduledAt: s.appointment!.scheduledAt,
   duration: s.appointment!.duration,
+  ...(change && { change }),
 });
 
 export interface Confirmed {
@@ -93,10 +97,11 @@ export async function confirmBooking(job: Job, deps: AppointmentDeps): Promise<C
   if (later && (await deps.queue('appointment').getJob(later)))
     return { status: 'confirmed', appointmentId: s.id, version: data.version, meeting, link, jobs, deferredTo: later };
 
-  if (s.appointment.attendee.email) {
-    const n = await notifyAttendee(deps, s, 'confirmation', 'confirmation', ['email']);
-    jobs.push(...n.queued.map((q) => q.jobId));
-  } else log.info('attendee has no email: no confirmation');
+  // A booking is confirmed by email; a new meeting after a move also reaches a phone-only attendee.
+  const channels = data.change ? noticeChannels(s.appointment) : (['email'] as const);
+  const n = await notifyAttendee(deps, s, 'confirmation', 'confirmation', channels);
+  jobs.push(...n.queued.map((q) => q.jobId));
+  if (n.unreachable.length > 0) log.info({ unreachable: n.unreachable }, 'no confirmation on some channels');
   jobs.push(...(await deps.reminders.schedule(s, deps.now())));
   return { status: 'confirmed', appointmentId: s.id, version: data.version, meeting, link, jobs };
 }
