@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { appointmentHandlers } from '../src/appointments/handlers.js';
 import { createLogger } from '../src/logger.js';
 import { formatWhen } from '../src/templates/format.js';
+import type { Appointment } from '../src/jobs/schemas.js';
 import { HOUR, makeAppointment, until, appointmentSuite } from './support/appointments.js';
 import { finished } from './support/harness.js';
 
@@ -15,17 +16,27 @@ describe('rescheduled and cancelled appointments', () => {
 
   const zoomMeetingOf = (title: string) => [...fakes.zoom.meetings.values()].find((m) => m.topic === title);
 
-  /** A Zoom appointment three days ahead, booked and confirmed, with the meeting it got. */
-  async function bookOnZoom(titlePrefix: string) {
+  /** An appointment three days ahead (the producer's own link unless `overrides` say otherwise), booked and confirmed. */
+  async function bookAndConfirm(titlePrefix: string, overrides: Partial<Appointment> = {}) {
     h = await harness();
     const title = `${titlePrefix} ${Date.now()}`;
-    const apt = makeAppointment(3 * DAY, { visioProvider: 'ZOOM', visioUrl: null, title });
+    const apt = makeAppointment(3 * DAY, { title, ...overrides });
     await h.client.appointments.booked(apt);
     await finished(h, 'appointment', `apt-${apt.id}-confirm-v1`, 20_000);
+    return { title, apt };
+  }
+
+  /** The same on Zoom, with the meeting it got. */
+  async function bookOnZoom(titlePrefix: string) {
+    const { title, apt } = await bookAndConfirm(titlePrefix, { visioProvider: 'ZOOM', visioUrl: null });
     const meeting = zoomMeetingOf(title)!;
     expect(meeting).toBeDefined();
     return { title, apt, meeting };
   }
+
+  /** Waits for at least `n` emails to the attendee, and answers them all. */
+  const emailsTo = (apt: Appointment, n: number) =>
+    until(() => fakes.emails(apt.attendee.email!).length >= n && fakes.emails(apt.attendee.email!), 10_000, `${n} emails`);
 
   it('rescheduled: old reminders gone, new ones at the new times, the meeting patched, nothing sent for the old time', async () => {
     const { title, apt, meeting } = await bookOnZoom('Bilan');
@@ -54,7 +65,7 @@ describe('rescheduled and cancelled appointments', () => {
     expect(bodies).toContain(`Rendez-vous "${title}" déplacé au ${newWhen.shortDate} à ${newWhen.time}. ${meeting.join_url}`);
     expect(bodies).toContain(`Rappel : rendez-vous "${title}" le ${newWhen.shortDate} à ${newWhen.time}. ${meeting.join_url}`);
     for (const b of bodies) expect(b).not.toContain(oldWhen.shortDate);
-    const emails = await until(() => fakes.emails(apt.attendee.email!).length >= 2 && fakes.emails(apt.attendee.email!), 10_000, 'emails');
+    const emails = await emailsTo(apt, 2);
     expect(emails.map((e) => e.subject)).toEqual([`Rendez-vous confirmé : ${title}`, `Rendez-vous déplacé : ${title}`]);
     expect(emails[1]!.text).toContain(`${newWhen.date} à ${newWhen.time}`);
   });
@@ -82,18 +93,14 @@ describe('rescheduled and cancelled appointments', () => {
   });
 
   it('a new link at the same time: the confirmation again with it, once; other edits send nothing', async () => {
-    h = await harness();
-    const title = `Visio ${Date.now()}`;
-    const apt = makeAppointment(3 * DAY, { title });
-    await h.client.appointments.booked(apt);
-    await finished(h, 'appointment', `apt-${apt.id}-confirm-v1`, 20_000);
+    const { title, apt } = await bookAndConfirm('Visio');
     await until(() => fakes.emails(apt.attendee.email!).length === 1, 10_000, 'confirmation');
 
     // The producer replaces its own link; the time stays.
     const relinked = { ...apt, visioUrl: `${apt.visioUrl}-new` };
     const ev = await h.client.appointments.rescheduled(relinked);
     expect((await finished(h, 'appointment', ev.id)).returnvalue).toMatchObject({ status: 'rescheduled', version: 2 });
-    const emails = await until(() => fakes.emails(apt.attendee.email!).length >= 2 && fakes.emails(apt.attendee.email!), 10_000, 'emails');
+    const emails = await emailsTo(apt, 2);
     expect(emails.map((e) => e.subject)).toEqual([`Rendez-vous confirmé : ${title}`, `Rendez-vous confirmé : ${title}`]);
     expect(emails[1]!.text).toContain(relinked.visioUrl);
     expect(emails[1]!.text!.replaceAll(relinked.visioUrl, '')).not.toContain(apt.visioUrl);
@@ -140,7 +147,7 @@ describe('rescheduled and cancelled appointments', () => {
     const ev = await h.client.appointments.rescheduled(own);
     expect((await finished(h, 'appointment', ev.id)).returnvalue).toMatchObject({ status: 'rescheduled', version: 2 });
     await until(() => !fakes.zoom.meetings.has(meeting.id), 10_000, 'Zoom meeting deleted');
-    const emails = await until(() => fakes.emails(apt.attendee.email!).length >= 2 && fakes.emails(apt.attendee.email!), 10_000, 'emails');
+    const emails = await emailsTo(apt, 2);
     expect(emails[0]!.text).toContain(meeting.join_url);
     expect(emails[1]!.text).toContain(own.visioUrl);
     expect(emails[1]!.text).not.toContain(meeting.join_url);
@@ -154,18 +161,14 @@ describe('rescheduled and cancelled appointments', () => {
   });
 
   it('a meeting asked for after the booking (own link -> Zoom): made, and confirmed with its link', async () => {
-    h = await harness();
-    const title = `Demande ${Date.now()}`;
-    const apt = makeAppointment(3 * DAY, { title }); // CUSTOM, the producer's own link
-    await h.client.appointments.booked(apt);
-    await finished(h, 'appointment', `apt-${apt.id}-confirm-v1`, 20_000);
+    const { title, apt } = await bookAndConfirm('Demande'); // CUSTOM, the producer's own link
 
     const ev = await h.client.appointments.rescheduled({ ...apt, visioProvider: 'ZOOM', visioUrl: null });
     expect((await finished(h, 'appointment', ev.id)).returnvalue).toMatchObject({ status: 'rescheduled', version: 2 });
     const confirm = await finished(h, 'appointment', `apt-${apt.id}-confirm-v2`, 20_000);
     expect(confirm.returnvalue).toMatchObject({ status: 'confirmed', version: 2, meeting: 'created', link: true });
     const meeting = zoomMeetingOf(title)!;
-    const emails = await until(() => fakes.emails(apt.attendee.email!).length >= 2 && fakes.emails(apt.attendee.email!), 10_000, 'emails');
+    const emails = await emailsTo(apt, 2);
     expect(emails.map((e) => e.subject)).toEqual([`Rendez-vous confirmé : ${title}`, `Rendez-vous confirmé : ${title}`]);
     expect(emails[0]!.text).toContain(apt.visioUrl);
     expect(emails[1]!.text).toContain(meeting.join_url);
@@ -189,7 +192,7 @@ describe('rescheduled and cancelled appointments', () => {
     const createdAt = fakes.google.received('POST', /\/events/).find((r) => r.body?.summary === title)!.at;
     expect(deletedAt).toBeLessThanOrEqual(createdAt);
 
-    const emails = await until(() => fakes.emails(apt.attendee.email!).length >= 3 && fakes.emails(apt.attendee.email!), 10_000, 'emails');
+    const emails = await emailsTo(apt, 3);
     expect(emails.map((e) => e.subject)).toEqual([`Rendez-vous confirmé : ${title}`, `Rendez-vous déplacé : ${title}`, `Rendez-vous confirmé : ${title}`]);
     expect(emails[1]!.text).not.toContain(meeting.join_url); // never the deleted Zoom link
     expect(emails[2]!.text).toContain(event.hangoutLink!);
