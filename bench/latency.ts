@@ -8,7 +8,7 @@ import { Queue, Worker } from 'bullmq';
 import { randomUUID } from 'node:crypto';
 import { loadConfig } from '../src/config.js';
 import { NotificationClient } from '../src/producer/client.js';
-import { createServiceContext, startWorkers } from '../src/worker/process.js';
+import { createService, startWorkers } from '../src/service.js';
 import { rawProcessor } from './raw.js';
 import type { Env } from './throughput.js';
 import { discardLogger, note, rawRedis, sleep, summary, until } from './util.js';
@@ -57,7 +57,7 @@ export async function latencyOurs(env: Env, c: LatencyCase) {
     SMS_RATE_LIMIT: 'off',
     ...env.fakes.env(),
   });
-  const ctx = createServiceContext(config, discardLogger());
+  const ctx = createService(config, discardLogger());
   const running = startWorkers(ctx, ['sms']);
   const client = NotificationClient.fromConfig(config);
   try {

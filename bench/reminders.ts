@@ -12,8 +12,8 @@ import { loadConfig, type Config } from '../src/config.js';
 import { jobIds, type ReminderName } from '../src/appointments/ids.js';
 import { fireTimeOf, Reminders, type ReminderData } from '../src/appointments/reminders.js';
 import { AppointmentStore, type StoredAppointment } from '../src/appointments/store.js';
-import type { Appointment } from '../src/jobs/schemas.js';
-import { createServiceContext, startWorkers } from '../src/worker/process.js';
+import type { Appointment } from '../src/contract/schemas.js';
+import { createService, startWorkers } from '../src/service.js';
 import { discardLogger, note, rawRedis, round, sleep, summary, until, usedMemory, type Fakes } from './util.js';
 
 const HOUR = 3_600_000;
@@ -190,7 +190,7 @@ export async function reminderLateness(redisUrl: string, fakes: Fakes, c: Remind
   const outcomes = new Map<string, string>();
   /** A stream of due reminders through fresh workers, with or without the due waker. */
   const runStream = async (tag: string, wakeOnDue: boolean) => {
-    const running = startWorkers(createServiceContext(config, discardLogger()), ['reminder'], { wakeOnDue });
+    const running = startWorkers(createService(config, discardLogger()), ['reminder'], { wakeOnDue });
     for (const w of running.workers)
       w.on('completed', (job: Job) => {
         const d = job.data as ReminderData;

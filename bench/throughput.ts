@@ -9,7 +9,7 @@
 import { Queue, Worker } from 'bullmq';
 import { randomUUID } from 'node:crypto';
 import { loadConfig } from '../src/config.js';
-import { createServiceContext, startWorkers } from '../src/worker/process.js';
+import { createService, startWorkers } from '../src/service.js';
 import { rawProcessor } from './raw.js';
 import { discardLogger, note, rawRedis, redisCpu, round, until, type Fakes } from './util.js';
 
@@ -108,7 +108,7 @@ export async function runFull(env: Env, c: Case): Promise<Run> {
     [`${u}_RATE_LIMIT`]: 'off',
     ...env.fakes.env(),
   });
-  const ctx = createServiceContext(config, discardLogger());
+  const ctx = createService(config, discardLogger());
   let running: ReturnType<typeof startWorkers> | undefined;
   return measure(
     env,

@@ -1,5 +1,6 @@
 import { cleanEnv, makeValidator, num, port, str, url, EnvError, EnvMissingError } from 'envalid';
-import { QUEUES, type QueueName } from './queues.js';
+import { isTimeZone } from './contract/time.js';
+import { QUEUES, type QueueName } from './contract/queues.js';
 
 /** `MAX/DURATION` (e.g. `10/1s`, `600/1m`) or `off`. */
 export interface RateLimit {
@@ -284,14 +285,7 @@ export function loadConfig(env: Env = process.env) {
 
 export type Config = ReturnType<typeof loadConfig>;
 
-export function isTimeZone(tz: string): boolean {
-  try {
-    new Intl.DateTimeFormat('en', { timeZone: tz });
-    return true;
-  } catch {
-    return false;
-  }
-}
+export { isTimeZone };
 
 /** What is on and off, for the one start-up log line and `npm run doctor`. */
 export function integrations(c: Config): Integration[] {

@@ -10,10 +10,10 @@ export {
   type BulkItem,
   type MessagePayloads,
 } from './producer/client.js';
-export * from './jobs/schemas.js';
-export type * from './jobs/results.js';
-export { ERROR_CODES, type ErrorCode } from './errors.js';
-export { QUEUES, type QueueName } from './queues.js';
+export * from './contract/schemas.js';
+export type * from './contract/results.js';
+export { ERROR_CODES, type ErrorCode } from './contract/errors.js';
+export { QUEUES, type QueueName } from './contract/queues.js';
 export { verifySignature, signPayload, SIGNATURE_HEADER, type VerifyOptions } from './webhooks/sign.js';
 export { EVENT_TYPES, type EventType, type WebhookEvent } from './webhooks/events.js';
 export { ResultTimeoutError } from './producer/results.js';

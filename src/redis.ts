@@ -71,3 +71,14 @@ export function queuePrefix(redis: Config['redis']): string {
 export function key(redis: Config['redis'], ...parts: string[]): string {
   return [queuePrefix(redis), ...parts].join(':');
 }
+
+/**
+ * Redis being away (refused, unreachable, closed, or a producer's fail-fast refusal), as
+ * opposed to Redis answering with an error. Workers say it once per outage; producers turn
+ * it into RedisUnavailableError.
+ */
+export function isConnectionError(err: unknown): boolean {
+  return /ECONNREFUSED|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|ECONNRESET|Connection is closed|Stream isn't writeable|enableOfflineQueue|Reached the max retries/i.test(
+    (err as Error)?.message ?? '',
+  );
+}

@@ -1,6 +1,6 @@
 import { Queue } from 'bullmq';
 import { describe, expect, it } from 'vitest';
-import { InvalidPayloadError } from '../src/errors.js';
+import { InvalidPayloadError } from '../src/contract/errors.js';
 import { formatWhen } from '../src/templates/format.js';
 import { HOUR, makeAppointment, until, appointmentSuite } from './support/appointments.js';
 import { finished } from './support/harness.js';

@@ -1,10 +1,10 @@
 import { Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
-import { appointmentHandlers } from '../src/appointments/handlers.js';
+import { appointmentHandlers } from '../src/appointments/feature.js';
 import { createLogger } from '../src/logger.js';
 import { formatWhen } from '../src/templates/format.js';
-import type { Appointment } from '../src/jobs/schemas.js';
+import type { Appointment } from '../src/contract/schemas.js';
 import { HOUR, makeAppointment, until, appointmentSuite } from './support/appointments.js';
 import { finished } from './support/harness.js';
 
@@ -255,7 +255,7 @@ describe('rescheduled and cancelled appointments', () => {
     // ...and when it goes on, it reads the store and finds the cancellation.
     const [, reminder] = appointmentHandlers(h.ctx);
     const logger = createLogger('silent');
-    const result = await reminder!.run(job, { idempotencyKey: 'k', attempt: 1, logger });
+    const result = await reminder!.run(job, { deliveryKey: 'k', attempt: 1, logger });
     expect(result).toEqual({ status: 'skipped', reason: 'cancelled' });
     await job.moveToCompleted(result, token, false);
     await taker.close();
@@ -306,7 +306,7 @@ describe('rescheduled and cancelled appointments', () => {
     const ev = await h.client.appointments.booked(apt);
     const job = (await h.queue('appointment').getJob(ev.id))!;
     const [handler] = appointmentHandlers(h.ctx);
-    const ctx = { idempotencyKey: 'k', attempt: 1, logger: createLogger('silent') };
+    const ctx = { deliveryKey: 'k', attempt: 1, logger: createLogger('silent') };
     expect(await handler!.run(job, ctx)).toMatchObject({ status: 'booked', version: 1 });
     expect(await handler!.run(job, ctx)).toEqual({ status: 'skipped', reason: 'replay: this event was already applied' });
     const moved = { ...apt, scheduledAt: new Date(Date.parse(apt.scheduledAt) + HOUR).toISOString() };

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, integrations, loadConfig, parseRateLimit } from '../src/config.js';
-import { limiterFor } from '../src/worker/runtime.js';
+import { limiterFor } from '../src/runtime/worker.js';
 
 describe('config', () => {
   it('has working defaults with nothing set', () => {

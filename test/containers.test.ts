@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { CONFIG_VARIABLES, loadConfig } from '../src/config.js';
-import { QUEUES, isQueueName } from '../src/queues.js';
+import { QUEUES, isQueueName } from '../src/contract/queues.js';
 
 // Docker does not run on every machine that runs the tests: these checks read the
 // Dockerfile and docker-compose.yml and hold them to what the code actually provides.

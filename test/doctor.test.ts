@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { doctor, formatReport, type DoctorRow } from '../src/doctor/run.js';
 import { sendTest, testJob } from '../src/doctor/send-test.js';
-import { emailPayload, meetingCreatePayload, smsPayload } from '../src/jobs/schemas.js';
+import { emailPayload, meetingCreatePayload, smsPayload } from '../src/contract/schemas.js';
 import { FakeGoogle } from './fakes/google.js';
 import { FakeResend } from './fakes/resend.js';
 import { FakeSendGrid } from './fakes/sendgrid.js';

@@ -1,7 +1,7 @@
 import { Queue, Worker, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DUE_WAKER_POLL_MS, startDueWaker, type DueWaker } from '../src/worker/due-waker.js';
+import { DUE_WAKER_POLL_MS, startDueWaker, type DueWaker } from '../src/runtime/due-waker.js';
 import { until } from './support/harness.js';
 import { PrivateRedis } from './support/redis.js';
 

@@ -3,7 +3,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Queue, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { PRODUCER_JOBS } from '../src/jobs/registry.js';
+import { PRODUCER_JOBS } from '../src/contract/registry.js';
 import { NotificationClient, RedisUnavailableError } from '../src/producer/client.js';
 import { FakeTwilio } from './fakes/twilio.js';
 import { testEnv } from './support/config.js';

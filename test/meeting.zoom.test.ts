@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { MeetingStore } from '../src/meetings/store.js';
-import { createMeeting } from '../src/processors/meeting.js';
+import { createMeeting } from '../src/meetings/processors.js';
 import { createZoom, mapZoomError } from '../src/providers/zoom.js';
 import { FakeZoom } from './fakes/zoom.js';
 import { startService, tomorrow, waitFor, zoomEnv, type Service } from './support/meetings.js';

@@ -19,7 +19,7 @@ const message: EmailMessage = {
 };
 
 let keys = 0;
-const ctx = () => ({ idempotencyKey: `email-job-${++keys}-${Date.now()}` });
+const ctx = () => ({ deliveryKey: `email-job-${++keys}-${Date.now()}` });
 
 describe('resend adapter', () => {
   const fake = new FakeResend();
@@ -42,7 +42,7 @@ describe('resend adapter', () => {
     expect(req.method).toBe('POST');
     expect(req.path).toBe('/emails');
     expect(req.headers.authorization).toBe(`Bearer ${fake.apiKey}`);
-    expect(req.headers['idempotency-key']).toBe(c.idempotencyKey);
+    expect(req.headers['idempotency-key']).toBe(c.deliveryKey);
     expect(req.body).toMatchObject({
       from: message.from,
       to: message.to,
@@ -74,7 +74,7 @@ describe('resend adapter', () => {
     const first = await resend.send(message, c);
     const second = await resend.send(message, c);
     expect(second.messageId).toBe(first.messageId);
-    expect(fake.received('POST', /^\/emails$/).filter((r) => r.headers['idempotency-key'] === c.idempotencyKey)).toHaveLength(2);
+    expect(fake.received('POST', /^\/emails$/).filter((r) => r.headers['idempotency-key'] === c.deliveryKey)).toHaveLength(2);
     expect(fake.delivered.length).toBe(before + 1);
   });
 
@@ -168,7 +168,7 @@ describe('resend adapter', () => {
     const email = { from: 'rdv@cabinet.example', to: 'paul@example.com', subject: 's', text: 't' };
     const fetchSpy = vi.spyOn(globalThis, 'fetch');
     try {
-      const plain = await sdk.emails.send(email, { idempotencyKey: ctx().idempotencyKey });
+      const plain = await sdk.emails.send(email, { idempotencyKey: ctx().deliveryKey });
       expect(plain.data?.id).toMatch(/^[0-9a-f-]{36}$/);
       expect(fetchSpy).not.toHaveBeenCalled();
       // An option the override does not know (here an AbortSignal) means the SDK's path.

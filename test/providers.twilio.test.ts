@@ -4,7 +4,7 @@ import { FakeTwilio } from './fakes/twilio.js';
 import { freePort } from './support/redis.js';
 import { failure } from './support/failure.js';
 
-const ctx = { idempotencyKey: 'job-1' };
+const ctx = { deliveryKey: 'job-1' };
 const SMS_FROM = '+15005550006';
 const WA_FROM = 'whatsapp:+14155238886';
 const TO = '+33612345678';

@@ -1,9 +1,9 @@
 import { Queue } from 'bullmq';
 import { describe, expect, it } from 'vitest';
-import { appointmentHandlers } from '../src/appointments/handlers.js';
+import { appointmentHandlers } from '../src/appointments/feature.js';
 import { createLogger, maskRecipients } from '../src/logger.js';
-import { whyNotSend } from '../src/processors/reminder.js';
-import { createWorker } from '../src/worker/runtime.js';
+import { whyNotSend } from '../src/appointments/fire-reminder.js';
+import { createWorker } from '../src/runtime/worker.js';
 import { HOUR, makeAppointment, until, appointmentSuite } from './support/appointments.js';
 import { finished } from './support/harness.js';
 
@@ -27,7 +27,7 @@ describe('reminders when they fire', () => {
       config: h.config,
       connection: h.ctx.connection,
       logger: createLogger('silent'),
-      queue: (n) => h.ctx.queues.get(n),
+      queue: h.ctx.queue,
       mask: maskRecipients,
     });
     void worker.run();

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NotificationClient } from '../src/producer/client.js';
-import { QUEUES } from '../src/queues.js';
+import { QUEUES } from '../src/contract/queues.js';
 import { FakeTwilio } from './fakes/twilio.js';
 import { finished, startHarness, until } from './support/harness.js';
 import { startApp } from './support/server.js';

@@ -44,7 +44,7 @@ describe('/metrics', () => {
     const h = await startHarness({}, ['sms']);
     const client = NotificationClient.fromConfig(h.config);
     const metrics = new ServiceMetrics({ queue: (q) => client.queue(q), connection: client.connection, stuckAfterMs: 180_000, cacheMs: 0 });
-    h.ctx.outcomeListeners.push(metrics.observe);
+    h.rt.listeners.push(metrics.observe);
     const s = await startApp({ QUEUE_PREFIX: h.config.redis.prefix }, { client, metrics });
     try {
       const before = parsePrometheus((await s.app.inject({ url: '/metrics' })).body);

@@ -4,7 +4,7 @@ import { createLogger } from '../src/logger.js';
 import { verifySignature } from '../src/index.js';
 import { enqueueEvent, webhookListener } from '../src/webhooks/emit.js';
 import { eventFromOutcome, type WebhookEvent } from '../src/webhooks/events.js';
-import type { JobOutcome } from '../src/worker/runtime.js';
+import type { JobOutcome } from '../src/contract/outcome.js';
 import { FakeTwilio } from './fakes/twilio.js';
 import { FakeZoom } from './fakes/zoom.js';
 import { startService, tomorrow, waitFor, zoomEnv, type Service } from './support/meetings.js';
@@ -193,8 +193,7 @@ describe('webhook listener', () => {
     const ctx = {
       config: { webhook: { url: 'http://x', secret: 's' }, jobs: { attempts: 1, backoffMs: 1 } },
       logger: createLogger('silent'),
-      queues: { get: () => { throw new Error('Redis is gone'); } },
-      outcomeListeners: [],
+      queue: () => { throw new Error('Redis is gone'); },
     } as never;
     const outcome = { queue: 'sms', name: 'send', jobId: '1', provider: 'twilio', attempt: 1, durationMs: 1, enqueuedAt: 1, outcome: 'completed', result: { status: 'sent', messageId: 'SM1' } } as never;
     await expect(webhookListener(ctx)(outcome, { name: 'send', data: { to: '+33612345678' } } as never)).resolves.toBeUndefined();

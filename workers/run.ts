@@ -1,6 +1,6 @@
 import { ConfigError, loadConfig } from '../src/config.js';
-import { QUEUES, isQueueName, type QueueName } from '../src/queues.js';
-import { createServiceContext, exitOnSignals, logIntegrations, startWorkers } from '../src/worker/process.js';
+import { QUEUES, isQueueName, type QueueName } from '../src/contract/queues.js';
+import { createService, exitOnSignals, logIntegrations, startWorkers } from '../src/service.js';
 
 /** Shared by every worker entry point: `all` or queue names. */
 export function parseQueues(args: readonly string[]): QueueName[] {
@@ -31,9 +31,10 @@ export function runWorkers(args: readonly string[]) {
     console.error((err as Error).message);
     process.exit(1);
   }
-  const ctx = createServiceContext(config);
+  const rt = createService(config);
+  const { ctx } = rt;
   logIntegrations(config, ctx.logger);
-  const running = startWorkers(ctx, names);
+  const running = startWorkers(rt, names);
   exitOnSignals(ctx.logger, running.close);
   return running;
 }

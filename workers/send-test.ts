@@ -1,5 +1,5 @@
 import { isTestKind, sendTest, TEST_KINDS } from '../src/doctor/send-test.js';
-import { InvalidPayloadError } from '../src/errors.js';
+import { InvalidPayloadError } from '../src/contract/errors.js';
 import { loadConfigOrExit } from './run.js';
 
 // npm run send-test -- <email|sms|whatsapp|zoom|meet> <recipient>

@@ -1,6 +1,6 @@
 import { createLogger } from '../src/logger.js';
 import { startServer } from '../src/server/serve.js';
-import { exitOnSignals, logIntegrations } from '../src/worker/process.js';
+import { exitOnSignals, logIntegrations } from '../src/runtime/context.js';
 import { loadConfigOrExit } from './run.js';
 
 // npm run server: the HTTP API, dashboard, health and metrics, without workers.

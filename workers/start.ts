@@ -1,14 +1,15 @@
 import { NotificationClient } from '../src/producer/client.js';
-import { QUEUES } from '../src/queues.js';
+import { QUEUES } from '../src/contract/queues.js';
 import { ServiceMetrics } from '../src/server/metrics.js';
 import { startServer } from '../src/server/serve.js';
-import { createServiceContext, exitOnSignals, logIntegrations, startWorkers } from '../src/worker/process.js';
+import { createService, exitOnSignals, logIntegrations, startWorkers } from '../src/service.js';
 import { loadConfigOrExit } from './run.js';
 
 // npm start: the server and a worker for every queue in one process, sharing one metrics
 // registry so job counters and durations move on /metrics.
 const config = loadConfigOrExit();
-const ctx = createServiceContext(config);
+const rt = createService(config);
+const { ctx } = rt;
 logIntegrations(config, ctx.logger);
 // Gauges read through the server's fail-fast producer connection, not the workers' one
 // (which queues commands while Redis is away).
@@ -18,8 +19,8 @@ const metrics = new ServiceMetrics({
   connection: client.connection,
   stuckAfterMs: config.metrics.stuckAfterMs,
 });
-ctx.outcomeListeners.push(metrics.observe);
-const workers = startWorkers(ctx, QUEUES);
+rt.listeners.push(metrics.observe);
+const workers = startWorkers(rt, QUEUES);
 startServer(config, ctx.logger, { client, metrics })
   .then((server) =>
     exitOnSignals(ctx.logger, async () => {

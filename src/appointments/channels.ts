@@ -1,4 +1,4 @@
-import type { Appointment } from '../jobs/schemas.js';
+import type { Appointment } from '../contract/schemas.js';
 import type { Channel } from './ids.js';
 
 /** CONTRACT §3: `reminderChannels`, by default `sms` when the attendee has a phone, else `email`. */

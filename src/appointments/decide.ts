@@ -1,4 +1,4 @@
-import type { Appointment, AppointmentCancelled } from '../jobs/schemas.js';
+import type { Appointment, AppointmentCancelled } from '../contract/schemas.js';
 import { stableJson } from './ids.js';
 import { linkOf, needsMeeting } from './meeting.js';
 import type { AppliedKind, StoredAppointment } from './store.js';

@@ -1,7 +1,7 @@
 import type { FlowProducer, JobsOptions, Queue } from 'bullmq';
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
-import type { QueueName } from '../queues.js';
+import type { QueueName } from '../contract/queues.js';
 import type { MeetingStore } from '../meetings/store.js';
 import type { Reminders } from './reminders.js';
 import type { AppointmentStore } from './store.js';

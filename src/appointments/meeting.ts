@@ -1,5 +1,5 @@
 import type { Config } from '../config.js';
-import type { Appointment, MeetingCreatePayload } from '../jobs/schemas.js';
+import type { Appointment, MeetingCreatePayload } from '../contract/schemas.js';
 import { followUpOptions, type AppointmentDeps } from './deps.js';
 import { jobIds } from './ids.js';
 import type { MeetingInfo, StoredAppointment } from './store.js';

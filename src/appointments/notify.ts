@@ -1,4 +1,4 @@
-import type { EmailPayload, SmsPayload, WhatsAppPayload } from '../jobs/schemas.js';
+import type { EmailPayload, SmsPayload, WhatsAppPayload } from '../contract/schemas.js';
 import { renderAppointment, type TemplateKind } from '../templates/appointment.js';
 import { addressFor } from './channels.js';
 import { followUpOptions, type AppointmentDeps } from './deps.js';

@@ -1,7 +1,7 @@
 import type { Job, Queue } from 'bullmq';
 import { z } from 'zod';
 import type { RedisClient } from '../redis.js';
-import { zonedDateTime } from '../jobs/schemas.js';
+import { zonedDateTime } from '../contract/schemas.js';
 import { jobIds, type ReminderName } from './ids.js';
 import type { AppointmentStore, StoredAppointment } from './store.js';
 

@@ -1,5 +1,5 @@
 import type { Config } from '../config.js';
-import type { Appointment } from '../jobs/schemas.js';
+import type { Appointment } from '../contract/schemas.js';
 import { key, type RedisClient } from '../redis.js';
 
 /** A meeting the service created for the appointment (the meeting queue's `created` result). */

@@ -1,7 +1,7 @@
 import { ConfigError, integrations, loadConfig, type Config, type Env } from '../config.js';
 import { createRedis } from '../redis.js';
 import { pingRedis } from '../server/ping.js';
-import { redactUrl } from '../worker/process.js';
+import { redactUrl } from '../runtime/context.js';
 import { checkGoogle, checkResend, checkSendGrid, checkTwilio, checkWebhook, checkZoom, type CheckResult } from './checks.js';
 
 export interface DoctorRow {

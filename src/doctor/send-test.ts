@@ -2,7 +2,7 @@ import type { Config } from '../config.js';
 import { createLogger, type Logger } from '../logger.js';
 import { NotificationClient } from '../producer/client.js';
 import { ResultWaiter } from '../producer/results.js';
-import { createServiceContext, startWorkers } from '../worker/process.js';
+import { createService, startWorkers } from '../service.js';
 
 export const TEST_KINDS = ['email', 'sms', 'whatsapp', 'zoom', 'meet'] as const;
 export type TestKind = (typeof TEST_KINDS)[number];
@@ -80,7 +80,7 @@ export async function sendTest(
     const workers = await client.withRedis(() => queue.getWorkersCount()).catch(() => 1); // CLIENT LIST may be disabled
     if (workers === 0 && opts.localWorker !== 'never') {
       logger.info({ queue: job.queue }, 'no worker serves this queue: running one in this process for the test');
-      const running = startWorkers(createServiceContext(config, logger), [job.queue]);
+      const running = startWorkers(createService(config, logger), [job.queue]);
       stopWorker = running.close;
     }
     const { id } = await client.enqueue(job.queue, job.name as never, job.payload);

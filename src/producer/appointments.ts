@@ -1,6 +1,6 @@
-import { InvalidPayloadError } from '../errors.js';
-import { parsePayload } from '../jobs/registry.js';
-import { appointment, appointmentCancelled, type Appointment } from '../jobs/schemas.js';
+import { InvalidPayloadError } from '../contract/errors.js';
+import { parsePayload } from '../contract/registry.js';
+import { appointment, appointmentCancelled, type Appointment } from '../contract/schemas.js';
 import { eventHash } from '../appointments/ids.js';
 import { pendingReminders, type PendingReminder } from '../appointments/reminders.js';
 import { AppointmentStore } from '../appointments/store.js';

@@ -1,20 +1,20 @@
 import { Queue, type JobsOptions } from 'bullmq';
 import type { ZodType } from 'zod';
 import type { Config } from '../config.js';
-import { InvalidPayloadError } from '../errors.js';
-import { PRODUCER_JOBS, parsePayload } from '../jobs/registry.js';
-import type { EmailPayload, SmsPayload, WhatsAppPayload } from '../jobs/schemas.js';
-import type { MeetingCreated, MeetingDeleted, MeetingUpdated, Skipped } from '../jobs/results.js';
+import { InvalidPayloadError } from '../contract/errors.js';
+import { PRODUCER_JOBS, parsePayload } from '../contract/registry.js';
+import type { EmailPayload, SmsPayload, WhatsAppPayload } from '../contract/schemas.js';
+import type { MeetingCreated, MeetingDeleted, MeetingUpdated, Skipped } from '../contract/results.js';
 import {
   meetingCreatePayload,
   type MeetingCreatePayload,
   type MeetingDeletePayload,
   type MeetingUpdatePayload,
-} from '../jobs/schemas.js';
+} from '../contract/schemas.js';
 import { ResultWaiter } from './results.js';
 import { AppointmentEvents } from './appointments.js';
-import type { QueueName } from '../queues.js';
-import { createRedis, key, queuePrefix, type RedisClient } from '../redis.js';
+import type { QueueName } from '../contract/queues.js';
+import { createRedis, isConnectionError, key, queuePrefix, type RedisClient } from '../redis.js';
 
 export { InvalidPayloadError as ValidationError };
 
@@ -105,11 +105,6 @@ function delayOf(opts: SendOptions, now = Date.now()): number | undefined {
   }
   return undefined;
 }
-
-const isConnectionError = (err: unknown) =>
-  /ECONNREFUSED|ENOTFOUND|ETIMEDOUT|Connection is closed|Stream isn't writeable|enableOfflineQueue|Reached the max retries/i.test(
-    (err as Error)?.message ?? '',
-  );
 
 /**
  * The producer: validates with the same schemas as the workers, then enqueues. Used by

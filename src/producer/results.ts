@@ -1,6 +1,6 @@
 import { QueueEvents, type Queue } from 'bullmq';
 import type { Config } from '../config.js';
-import type { QueueName } from '../queues.js';
+import type { QueueName } from '../contract/queues.js';
 import { createRedis, queuePrefix, type RedisClient } from '../redis.js';
 
 /** The job outcome did not arrive in time; the job itself goes on. */

@@ -1,4 +1,4 @@
-import { fromHttpStatus, parseRetryAfter, permanent, rateLimited, transient, type ProviderError } from '../errors.js';
+import { fromHttpStatus, parseRetryAfter, permanent, rateLimited, transient, type ProviderError } from '../contract/errors.js';
 import { maskRecipient } from '../logger.js';
 
 /** The parts of a GaxiosError we read (the SDK's errors for every failed call). */

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { auth, calendar, type calendar_v3 } from '@googleapis/calendar';
-import { permanent, transient } from '../errors.js';
+import { permanent, transient } from '../contract/errors.js';
 import { isTokenRequest, mapGoogleError, statusOf } from './google-errors.js';
 import type { CreatedMeeting, MeetingChange, MeetingProvider, MeetingSpec } from './types.js';
 

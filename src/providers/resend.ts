@@ -1,5 +1,5 @@
 import type { CreateEmailOptions, ErrorResponse } from 'resend';
-import { parseRetryAfter, permanent, rateLimited, transient, type ProviderError } from '../errors.js';
+import { parseRetryAfter, permanent, rateLimited, transient, type ProviderError } from '../contract/errors.js';
 import { maskRecipient, scrub } from '../logger.js';
 import { ResendOverUndici } from './resend-http.js';
 import type { EmailProvider } from './types.js';
@@ -42,7 +42,7 @@ export function createResend(opts: ResendOptions): EmailProvider {
       try {
         // A timeout answers {error} with statusCode null, like a network failure: transient,
         // and the retry carries the same idempotency key, so Resend never sends it twice.
-        res = await resend.emails.send(payload, { idempotencyKey: ctx.idempotencyKey });
+        res = await resend.emails.send(payload, { idempotencyKey: ctx.deliveryKey });
       } catch (err) {
         // The SDK answers {error} rather than throwing; anything thrown is an unknown outcome.
         throw transient(`resend: ${clean((err as Error).message)}`);

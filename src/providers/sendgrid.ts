@@ -1,6 +1,6 @@
 import { Client } from '@sendgrid/client';
 import { MailService } from '@sendgrid/mail';
-import { parseRetryAfter, permanent, rateLimited, transient, type ProviderError } from '../errors.js';
+import { parseRetryAfter, permanent, rateLimited, transient, type ProviderError } from '../contract/errors.js';
 import { maskRecipient, scrub } from '../logger.js';
 import type { EmailProvider } from './types.js';
 

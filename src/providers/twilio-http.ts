@@ -1,6 +1,6 @@
 import type RequestClient from 'twilio/lib/base/RequestClient.js';
 import { request, type Dispatcher } from 'undici';
-import { parseRetryAfter } from '../errors.js';
+import { parseRetryAfter } from '../contract/errors.js';
 import { providerAgent } from './network.js';
 
 type TwilioRequest = RequestClient.RequestOptions<unknown>;

@@ -1,6 +1,6 @@
 import twilio from 'twilio';
 import type RequestClient from 'twilio/lib/base/RequestClient.js';
-import { permanent, rateLimited, transient, type ProviderError } from '../errors.js';
+import { permanent, rateLimited, transient, type ProviderError } from '../contract/errors.js';
 import { TwilioHttpClient, TwilioRateLimited } from './twilio-http.js';
 import type { MessageReceipt, SmsProvider, TextMessage, WhatsAppMessage, WhatsAppProvider } from './types.js';
 

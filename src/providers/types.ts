@@ -1,4 +1,4 @@
-import type { EmailPayload } from '../jobs/schemas.js';
+import type { EmailPayload } from '../contract/schemas.js';
 
 /**
  * The provider boundary. An adapter is the only code that knows its vendor's SDK and
@@ -6,8 +6,8 @@ import type { EmailPayload } from '../jobs/schemas.js';
  * kind, and returns only what the result contract needs.
  */
 export interface SendContext {
-  /** Stable across retries of one job: lets providers that support it deduplicate. */
-  idempotencyKey: string;
+  /** Stable across retries of one job: providers that support it deduplicate on it (Resend). */
+  deliveryKey: string;
 }
 
 export type EmailMessage = Omit<EmailPayload, 'from'> & { from: string };

@@ -1,4 +1,4 @@
-import { parseRetryAfter, permanent, rateLimited, transient } from '../errors.js';
+import { parseRetryAfter, permanent, rateLimited, transient } from '../contract/errors.js';
 import { networkReason } from './network.js';
 
 export interface ZoomTokenOptions {

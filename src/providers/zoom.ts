@@ -1,4 +1,4 @@
-import { fromHttpStatus, parseRetryAfter, rateLimited, transient, type ProviderError } from '../errors.js';
+import { fromHttpStatus, parseRetryAfter, rateLimited, transient, type ProviderError } from '../contract/errors.js';
 import { maskRecipient } from '../logger.js';
 import type { CreatedMeeting, MeetingChange, MeetingProvider, MeetingSpec } from './types.js';
 import { networkReason } from './network.js';

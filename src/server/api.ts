@@ -1,7 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z, type ZodType } from 'zod';
 import type { NotificationClient } from '../producer/client.js';
-import { QUEUES } from '../queues.js';
+import { QUEUES } from '../contract/queues.js';
 
 /** What route handlers need; built once per server. */
 export interface ApiDeps {

@@ -2,7 +2,7 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } 
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
 import type { NotificationClient } from '../producer/client.js';
-import { QUEUES } from '../queues.js';
+import { QUEUES } from '../contract/queues.js';
 import { bearerAuth } from './auth.js';
 import { mountDashboard } from './dashboard.js';
 import { INVALID_JSON, installErrorHandlers } from './errors.js';

@@ -1,5 +1,5 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
-import { InvalidPayloadError } from '../errors.js';
+import { InvalidPayloadError } from '../contract/errors.js';
 import { RedisUnavailableError } from '../producer/client.js';
 
 /** Set by our JSON body parser (app.ts) on a body that does not parse. */

@@ -1,8 +1,8 @@
 import type { Job, Queue } from 'bullmq';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import { QUEUES, type QueueName } from '../queues.js';
+import { QUEUES, type QueueName } from '../contract/queues.js';
 import type { RedisClient } from '../redis.js';
-import type { JobOutcome } from '../worker/runtime.js';
+import type { JobOutcome } from '../contract/outcome.js';
 
 export interface MetricsOptions {
   /** Queue handles to count (the server's producer-side ones). */

@@ -1,5 +1,5 @@
-import { fromHttpStatus, parseRetryAfter, permanent, transient } from '../errors.js';
-import type { WebhookDelivered } from '../jobs/results.js';
+import { fromHttpStatus, parseRetryAfter, permanent, transient } from '../contract/errors.js';
+import type { WebhookDelivered } from '../contract/results.js';
 import { networkReason } from '../providers/network.js';
 import type { WebhookEvent } from './events.js';
 import { SIGNATURE_HEADER, signPayload } from './sign.js';

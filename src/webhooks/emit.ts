@@ -1,7 +1,7 @@
-import type { Job, Queue } from 'bullmq';
+import type { Queue } from 'bullmq';
 import type { Config } from '../config.js';
-import type { ServiceContext } from '../worker/process.js';
-import type { JobOutcome } from '../worker/runtime.js';
+import { retryPolicy } from '../contract/retry.js';
+import type { OutcomeListener, ServiceContext } from '../runtime/types.js';
 import { eventFromOutcome, type WebhookEvent } from './events.js';
 
 /** The longest a job's completion waits for its event to be enqueued (Redis being slow or away). */
@@ -14,8 +14,7 @@ export async function enqueueEvent(queue: Queue, config: Config, event: WebhookE
     { event },
     {
       jobId: event.id,
-      attempts: config.jobs.attempts,
-      backoff: { type: 'exponential', delay: config.jobs.backoffMs, jitter: 0.5 },
+      ...retryPolicy(config.jobs.attempts, config.jobs.backoffMs),
     },
   );
 }
@@ -25,7 +24,7 @@ export async function enqueueEvent(queue: Queue, config: Config, event: WebhookE
  * nor holds up the job that caused the event: errors are logged, and a slow Redis is
  * waited for at most ENQUEUE_WAIT_MS (the add carries on in the background).
  */
-export function webhookListener(ctx: ServiceContext): (o: JobOutcome, job: Job) => Promise<void> {
+export function webhookListener(ctx: ServiceContext): OutcomeListener {
   const log = ctx.logger.child({ component: 'webhooks' });
   return async (o, job) => {
     if (!ctx.config.webhook) return;
@@ -34,7 +33,7 @@ export function webhookListener(ctx: ServiceContext): (o: JobOutcome, job: Job) 
       event = eventFromOutcome(o, job);
       if (!event) return;
       const { id, type } = event;
-      const added = enqueueEvent(ctx.queues.get('webhook'), ctx.config, event).then(
+      const added = enqueueEvent(ctx.queue('webhook'), ctx.config, event).then(
         () => true,
         (err: Error) => {
           log.error({ eventId: id, type, err: { message: err.message } }, 'webhook event not enqueued');

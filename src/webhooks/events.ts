@@ -2,8 +2,8 @@ import { createHash } from 'node:crypto';
 import type { Job } from 'bullmq';
 import { z } from 'zod';
 import { maskRecipients } from '../logger.js';
-import { MESSAGE_QUEUES } from '../queues.js';
-import type { JobOutcome } from '../worker/runtime.js';
+import { MESSAGE_QUEUES } from '../contract/queues.js';
+import type { JobOutcome } from '../contract/outcome.js';
 
 /** Outbound events (CONTRACT §6). */
 export const EVENT_TYPES = ['meeting.created', 'meeting.failed', 'message.sent', 'message.failed'] as const;

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, afterEach, beforeAll } from 'vitest';
 import type { Env } from '../../src/config.js';
-import type { Appointment } from '../../src/jobs/schemas.js';
-import type { QueueName } from '../../src/queues.js';
+import type { Appointment } from '../../src/contract/schemas.js';
+import type { QueueName } from '../../src/contract/queues.js';
 import { FakeGoogle } from '../fakes/google.js';
 import { FakeResend } from '../fakes/resend.js';
 import { FakeTwilio } from '../fakes/twilio.js';

@@ -1,5 +1,5 @@
 import { expect } from 'vitest';
-import { ProviderError } from '../../src/errors.js';
+import { ProviderError } from '../../src/contract/errors.js';
 
 /** Resolves to the thrown ProviderError; fails the test if the call succeeds or throws something else. */
 export async function failure(p: Promise<unknown>): Promise<ProviderError> {

@@ -2,19 +2,20 @@ import type { Job } from 'bullmq';
 import { loadConfig, type Env } from '../../src/config.js';
 import { createLogger } from '../../src/logger.js';
 import { NotificationClient } from '../../src/producer/client.js';
-import type { QueueName } from '../../src/queues.js';
-import { createServiceContext, startWorkers } from '../../src/worker/process.js';
+import type { QueueName } from '../../src/contract/queues.js';
+import { createService, startWorkers } from '../../src/service.js';
 import { testEnv } from './config.js';
 
 /** Real BullMQ workers in this process, on the run's Redis, with a producer client beside them. */
 export async function startHarness(env: Env, queues: readonly QueueName[]) {
   const config = loadConfig(testEnv(env));
-  const ctx = createServiceContext(config, createLogger('silent'));
-  const running = startWorkers(ctx, queues);
+  const rt = createService(config, createLogger('silent'));
+  const running = startWorkers(rt, queues);
   const client = NotificationClient.fromConfig(config);
   return {
     config,
-    ctx,
+    ctx: rt.ctx,
+    rt,
     running,
     client,
     queue: (name: QueueName) => client.queue(name),

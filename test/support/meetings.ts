@@ -1,7 +1,8 @@
 import type { Env } from '../../src/config.js';
 import { NotificationClient } from '../../src/producer/client.js';
-import type { QueueName } from '../../src/queues.js';
-import { createServiceContext, startWorkers, type RunningWorkers, type ServiceContext } from '../../src/worker/process.js';
+import type { QueueName } from '../../src/contract/queues.js';
+import type { ServiceContext } from '../../src/runtime/types.js';
+import { createService, startWorkers, type RunningWorkers } from '../../src/service.js';
 import type { FakeGoogle } from '../fakes/google.js';
 import type { FakeZoom } from '../fakes/zoom.js';
 import { testConfig } from './config.js';
@@ -17,8 +18,9 @@ export interface Service {
 /** Real BullMQ workers in this process, on the test Redis, plus a producer client. */
 export function startService(env: Env, queues: QueueName[] = ['meeting']): Service {
   const config = testConfig(env);
-  const ctx = createServiceContext(config);
-  const running = startWorkers(ctx, queues);
+  const rt = createService(config);
+  const running = startWorkers(rt, queues);
+  const ctx = rt.ctx;
   const client = NotificationClient.fromConfig(config);
   return {
     config,

@@ -1,6 +1,6 @@
 import type { FastifyRequest } from 'fastify';
-import { InvalidPayloadError } from '../../errors.js';
-import { appointment, appointmentCancelled, type Appointment } from '../../jobs/schemas.js';
+import { InvalidPayloadError } from '../../contract/errors.js';
+import { appointment, appointmentCancelled, type Appointment } from '../../contract/schemas.js';
 import { commonErrors, enqueuedResponse, idempotencyKey, remindersResponse, sendEnqueued, type ApiRoute } from '../api.js';
 
 const idParam = { id: 'the appointment id' };

@@ -1,5 +1,5 @@
 import type { Job } from 'bullmq';
-import { isQueueName } from '../../queues.js';
+import { isQueueName } from '../../contract/queues.js';
 import { errorResponse, jobResponse, commonErrors, type ApiRoute } from '../api.js';
 
 /** The job as the API shows it: state and outcome, never the payload (it holds personal data). */

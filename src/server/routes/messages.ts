@@ -1,6 +1,6 @@
 import type { ZodType } from 'zod';
-import { PRODUCER_JOBS } from '../../jobs/registry.js';
-import type { MeetingCreatePayload } from '../../jobs/schemas.js';
+import { PRODUCER_JOBS } from '../../contract/registry.js';
+import type { MeetingCreatePayload } from '../../contract/schemas.js';
 import { commonErrors, enqueuedResponse, idempotencyKey, sendEnqueued, type ApiRoute } from '../api.js';
 
 const idempotent = {

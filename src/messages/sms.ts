@@ -1,5 +1,5 @@
-import type { SmsPayload } from '../jobs/schemas.js';
-import { skipped, type Skipped, type TextSent } from '../jobs/results.js';
+import type { SmsPayload } from '../contract/schemas.js';
+import { skipped, type Skipped, type TextSent } from '../contract/results.js';
 import type { SendContext, SmsProvider } from '../providers/types.js';
 
 export interface SmsDeps extends SendContext {

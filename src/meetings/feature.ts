@@ -1,18 +1,19 @@
 import type { Job } from 'bullmq';
-import { parsePayload } from '../jobs/registry.js';
-import { meetingCreatePayload, meetingDeletePayload, meetingUpdatePayload, type MeetingDeletePayload } from '../jobs/schemas.js';
-import { createMeeting, deleteMeeting, updateMeeting, type MeetingDeps } from '../processors/meeting.js';
+import { parsePayload } from '../contract/registry.js';
+import { meetingCreatePayload, meetingDeletePayload, meetingUpdatePayload, type MeetingDeletePayload } from '../contract/schemas.js';
+import { createMeeting, deleteMeeting, updateMeeting, type MeetingDeps } from './processors.js';
 import type { VisioKind } from '../providers/types.js';
-import { expectName } from '../worker/handlers.js';
-import type { ServiceContext } from '../worker/process.js';
-import type { QueueHandler } from '../worker/runtime.js';
+import { expectName } from '../contract/registry.js';
+import type { Feature, QueueHandler, ServiceContext } from '../runtime/types.js';
 import { MeetingStore } from './store.js';
 
 const PROVIDER_NAME: Record<VisioKind, string> = { ZOOM: 'zoom', GOOGLE_MEET: 'google-meet' };
 const DEFAULT_TOPIC = { fr: 'Rendez-vous', en: 'Appointment' } as const;
 
 /** The `meeting` queue: `create`, `update` (move) and `delete`. */
-export function meetingHandlers(ctx: ServiceContext): QueueHandler[] {
+export const meetings: Feature = { name: 'meetings', handlers: meetingHandlers };
+
+function meetingHandlers(ctx: ServiceContext): QueueHandler[] {
   const store = new MeetingStore(ctx.connection, ctx.config.redis);
   // update/delete learn their provider from the stored meeting, inside run(): remember it
   // per job object for the runtime's log line, which asks after run().
@@ -31,7 +32,7 @@ export function meetingHandlers(ctx: ServiceContext): QueueHandler[] {
    */
   const deleteAndForget = async (p: MeetingDeletePayload, d: MeetingDeps) => {
     const result = await deleteMeeting(p, d);
-    const createJob = await ctx.queues.get('meeting').getJob(`meeting-create-${p.appointmentId}`);
+    const createJob = await ctx.queue('meeting').getJob(`meeting-create-${p.appointmentId}`);
     if (createJob && ((await createJob.isCompleted()) || (await createJob.isFailed())))
       await createJob.remove().catch(() => {}); // locked by a worker: it is running, not finished
     return result;

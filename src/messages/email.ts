@@ -1,5 +1,5 @@
-import type { EmailPayload } from '../jobs/schemas.js';
-import { skipped, type EmailSent, type Skipped } from '../jobs/results.js';
+import type { EmailPayload } from '../contract/schemas.js';
+import { skipped, type EmailSent, type Skipped } from '../contract/results.js';
 import type { EmailProvider, SendContext } from '../providers/types.js';
 
 export interface EmailDeps extends SendContext {
@@ -13,7 +13,7 @@ export async function sendEmail(payload: EmailPayload, deps: EmailDeps): Promise
     return skipped('email is not configured: set RESEND_API_KEY or SENDGRID_API_KEY, and EMAIL_FROM');
   const { messageId } = await deps.provider.send(
     { ...payload, from: payload.from ?? deps.defaultFrom },
-    { idempotencyKey: deps.idempotencyKey },
+    { deliveryKey: deps.deliveryKey },
   );
   return { status: 'sent', provider: deps.provider.name, messageId };
 }

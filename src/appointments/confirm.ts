@@ -1,14 +1,14 @@
 import type { Job } from 'bullmq';
 import { z } from 'zod';
-import { parsePayload } from '../jobs/registry.js';
-import { skipped, type Skipped } from '../jobs/results.js';
-import { zonedDateTime } from '../jobs/schemas.js';
-import { followUpOptions, type AppointmentDeps } from '../appointments/deps.js';
-import { jobIds } from '../appointments/ids.js';
-import { meetingFromResult, meetingUpdateData, needsMeeting, queueMeetingDelete } from '../appointments/meeting.js';
-import { noticeChannels } from '../appointments/channels.js';
-import { notifyAttendee } from '../appointments/notify.js';
-import type { MeetingInfo, StoredAppointment } from '../appointments/store.js';
+import { parsePayload } from '../contract/registry.js';
+import { skipped, type Skipped } from '../contract/results.js';
+import { zonedDateTime } from '../contract/schemas.js';
+import { followUpOptions, type AppointmentDeps } from './deps.js';
+import { jobIds } from './ids.js';
+import { meetingFromResult, meetingUpdateData, needsMeeting, queueMeetingDelete } from './meeting.js';
+import { noticeChannels } from './channels.js';
+import { notifyAttendee } from './notify.js';
+import type { MeetingInfo, StoredAppointment } from './store.js';
 
 /** The `confirm` job: the booking version it confirms and the time its meeting was created for. */
 export const confirmPayload = z.object({

@@ -1,15 +1,15 @@
 import type { Job } from 'bullmq';
-import { InvalidPayloadError } from '../errors.js';
-import { parsePayload } from '../jobs/registry.js';
-import { skipped, type Skipped } from '../jobs/results.js';
-import { appointment, appointmentCancelled } from '../jobs/schemas.js';
-import { noticeChannels } from '../appointments/channels.js';
-import { bookedMark, decide, type AppointmentEvent } from '../appointments/decide.js';
-import { followUpOptions, type AppointmentDeps } from '../appointments/deps.js';
-import { eventHash, jobIds } from '../appointments/ids.js';
-import { meetingCreateData, meetingDeleteData, meetingUpdateData, needsMeeting, queueMeetingDelete } from '../appointments/meeting.js';
-import { notifyAttendee } from '../appointments/notify.js';
-import { expiryOf, type StoredAppointment } from '../appointments/store.js';
+import { InvalidPayloadError } from '../contract/errors.js';
+import { parsePayload } from '../contract/registry.js';
+import { skipped, type Skipped } from '../contract/results.js';
+import { appointment, appointmentCancelled } from '../contract/schemas.js';
+import { noticeChannels } from './channels.js';
+import { bookedMark, decide, type AppointmentEvent } from './decide.js';
+import { followUpOptions, type AppointmentDeps } from './deps.js';
+import { eventHash, jobIds } from './ids.js';
+import { meetingCreateData, meetingDeleteData, meetingUpdateData, needsMeeting, queueMeetingDelete } from './meeting.js';
+import { notifyAttendee } from './notify.js';
+import { expiryOf, type StoredAppointment } from './store.js';
 import { confirmData } from './confirm.js';
 
 export interface EventApplied {

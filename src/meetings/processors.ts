@@ -1,7 +1,7 @@
-import { permanent, transient } from '../errors.js';
-import { skipped, type MeetingCreated, type MeetingDeleted, type MeetingUpdated, type Skipped } from '../jobs/results.js';
-import type { MeetingCreatePayload, MeetingDeletePayload, MeetingUpdatePayload } from '../jobs/schemas.js';
-import type { MeetingStore, StoredMeeting } from '../meetings/store.js';
+import { permanent, transient } from '../contract/errors.js';
+import { skipped, type MeetingCreated, type MeetingDeleted, type MeetingUpdated, type Skipped } from '../contract/results.js';
+import type { MeetingCreatePayload, MeetingDeletePayload, MeetingUpdatePayload } from '../contract/schemas.js';
+import type { MeetingStore, StoredMeeting } from './store.js';
 import type { MeetingProvider, VisioKind } from '../providers/types.js';
 
 export interface MeetingDeps {

@@ -1,41 +1,12 @@
 import { UnrecoverableError, Worker, type Job, type Queue } from 'bullmq';
 import type { Config, RateLimit } from '../config.js';
-import { InvalidPayloadError, ProviderError, type ErrorCode } from '../errors.js';
+import { InvalidPayloadError, ProviderError } from '../contract/errors.js';
+import type { JobOutcome, JobResult, Outcome } from '../contract/outcome.js';
+import type { QueueName } from '../contract/queues.js';
+import { retryPolicy } from '../contract/retry.js';
 import { flatLineLogger, scrub, type Logger } from '../logger.js';
-import type { QueueName } from '../queues.js';
-import { queuePrefix, type RedisClient } from '../redis.js';
-
-/** What a queue's handler does with one job; the runtime owns retries, limits and logs. */
-export interface QueueHandler {
-  queue: QueueName;
-  /** Vendor name for the log line, e.g. "resend"; may depend on the job. */
-  provider(job: Job): string;
-  /**
-   * True for providers without an idempotency key of their own (Twilio, SendGrid): a
-   * delivery marker written on success and checked before sending keeps a re-run (stalled
-   * job, retry after a late error, manual retry) from sending twice. The marker is the job's
-   * own `progress` (`{delivered: result}`): BullMQ hands it back with the job on every
-   * fetch, so checking it costs no round trip, and it lives exactly as long as the job,
-   * whatever its attempt counters say (a retry that resets them keeps it).
-   */
-  deliverOnce?: (job: Job) => boolean;
-  /** The recipient, for a masked log field. */
-  recipient?(job: Job): string | string[] | undefined;
-  run(job: Job, ctx: JobContext): Promise<JobResult>;
-}
-
-export interface JobContext {
-  /** Stable across every attempt of this job, distinct from any later job reusing its id. */
-  idempotencyKey: string;
-  attempt: number;
-  logger: Logger;
-}
-
-export interface JobResult {
-  status: string;
-}
-
-export type Outcome = 'completed' | 'skipped' | 'replayed' | 'retrying' | 'rate_limited' | 'failed';
+import { isConnectionError, queuePrefix, type RedisClient } from '../redis.js';
+import type { OutcomeListener, QueueHandler } from './types.js';
 
 const OUTCOME_MESSAGES: Record<Outcome, string> = {
   completed: 'job completed',
@@ -46,21 +17,6 @@ const OUTCOME_MESSAGES: Record<Outcome, string> = {
   failed: 'job failed',
 };
 
-export interface JobOutcome {
-  queue: QueueName;
-  name: string;
-  jobId: string;
-  provider: string;
-  attempt: number;
-  durationMs: number;
-  /** When the job was added: for end-to-end latency. */
-  enqueuedAt: number;
-  outcome: Outcome;
-  code?: ErrorCode;
-  result?: JobResult;
-  failedReason?: string;
-}
-
 export interface RuntimeDeps {
   config: Config;
   connection: RedisClient;
@@ -68,7 +24,7 @@ export interface RuntimeDeps {
   /** Queue handles of this process, for manual rate limits and follow-up jobs. */
   queue(name: QueueName): Queue;
   /** Metrics, webhooks: called once per attempt outcome, never allowed to fail the job. */
-  onOutcome?: (o: JobOutcome, job: Job) => void | Promise<void>;
+  onOutcome?: OutcomeListener;
   /** Masks recipients for logs. */
   mask(to: string | string[]): string;
 }
@@ -86,8 +42,9 @@ export function limiterFor(rl: RateLimit | 'off'): { max: number; duration: numb
 
 /** Jobs pushed by other-language producers carry no retry options: the worker supplies them. */
 export function applyRetryPolicy(job: Job, jobs: Config['jobs']): void {
-  if (!job.opts.attempts || job.opts.attempts < 1) job.opts.attempts = jobs.attempts;
-  if (!job.opts.backoff) job.opts.backoff = { type: 'exponential', delay: jobs.backoffMs, jitter: 0.5 };
+  const policy = retryPolicy(jobs.attempts, jobs.backoffMs);
+  if (!job.opts.attempts || job.opts.attempts < 1) job.opts.attempts = policy.attempts;
+  if (!job.opts.backoff) job.opts.backoff = policy.backoff;
 }
 
 /** The result an earlier run of this job delivered, if any (see QueueHandler.deliverOnce). */
@@ -149,7 +106,7 @@ export function createWorker(handler: QueueHandler, deps: RuntimeDeps): Worker {
   const processor = async (job: Job): Promise<JobResult> => {
     const started = Date.now();
     applyRetryPolicy(job, config.jobs);
-    const idempotencyKey = `${handler.queue}-${job.id}-${job.timestamp}`;
+    const deliveryKey = `${handler.queue}-${job.id}-${job.timestamp}`;
     const once = handler.deliverOnce?.(job) ?? false;
     try {
       const previous = once ? priorDelivery(job) : undefined;
@@ -159,7 +116,7 @@ export function createWorker(handler: QueueHandler, deps: RuntimeDeps): Worker {
       }
       let jobLog: Logger | undefined;
       const result = await handler.run(job, {
-        idempotencyKey,
+        deliveryKey,
         attempt: job.attemptsMade + 1,
         // Made on first use: most handlers never log.
         get logger() {
@@ -233,7 +190,7 @@ export function createWorker(handler: QueueHandler, deps: RuntimeDeps): Worker {
   worker.on('error', (err) => {
     // Redis being away is said once per outage by the shared connection's watcher
     // (process.ts); repeating it for every worker on every reconnect attempt buries it.
-    if (/ECONNREFUSED|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|ECONNRESET|Connection is closed/.test(err.message)) return;
+    if (isConnectionError(err)) return;
     log.error({ err: { message: err.message } }, 'worker error');
   });
   return worker;

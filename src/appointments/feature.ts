@@ -1,11 +1,10 @@
 import { FlowProducer } from 'bullmq';
 import { queuePrefix } from '../redis.js';
-import { handleAppointmentEvent } from '../processors/appointment.js';
-import { confirmBooking } from '../processors/confirm.js';
-import { fireReminder } from '../processors/reminder.js';
-import type { ServiceContext } from '../worker/process.js';
-import { expectName } from '../worker/handlers.js';
-import type { QueueHandler } from '../worker/runtime.js';
+import { handleAppointmentEvent } from './lifecycle.js';
+import { confirmBooking } from './confirm.js';
+import { fireReminder } from './fire-reminder.js';
+import { expectName } from '../contract/registry.js';
+import type { Feature, QueueHandler, ServiceContext } from '../runtime/types.js';
 import type { AppointmentDeps } from './deps.js';
 import { MeetingStore } from '../meetings/store.js';
 import { Reminders } from './reminders.js';
@@ -23,8 +22,8 @@ export function appointmentDeps(ctx: ServiceContext, opts: AppointmentOptions = 
     config: ctx.config,
     store,
     meetings: new MeetingStore(ctx.connection, ctx.config.redis),
-    reminders: new Reminders(() => ctx.queues.get('reminder'), ctx.connection, store),
-    queue: (name) => ctx.queues.get(name),
+    reminders: new Reminders(() => ctx.queue('reminder'), ctx.connection, store),
+    queue: ctx.queue,
     flow: () => {
       if (!flow) {
         // Shares the process's Redis client, which is closed with the process.
@@ -60,3 +59,10 @@ export function appointmentHandlers(ctx: ServiceContext, opts: AppointmentOption
     },
   ];
 }
+
+/** Appointment events, confirmations and reminders; `appointmentsFeature({now})` for tests. */
+export const appointmentsFeature = (opts: AppointmentOptions = {}): Feature => ({
+  name: 'appointments',
+  handlers: (ctx) => appointmentHandlers(ctx, opts),
+});
+export const appointments = appointmentsFeature();

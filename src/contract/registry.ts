@@ -1,6 +1,6 @@
 import type { ZodType } from 'zod';
-import { InvalidPayloadError } from '../errors.js';
-import type { QueueName } from '../queues.js';
+import { InvalidPayloadError } from './errors.js';
+import type { QueueName } from './queues.js';
 import {
   appointment,
   appointmentCancelled,
@@ -35,4 +35,10 @@ export function parsePayload<T>(schema: ZodType<T>, data: unknown): T {
   const r = schema.safeParse(data);
   if (!r.success) throw new InvalidPayloadError(issuesOf(r.error));
   return r.data;
+}
+
+/** A job name the queue does not know is bad input like any other: fail it, naming the field. */
+export function expectName(job: { name: string }, ...names: string[]): void {
+  if (!names.includes(job.name))
+    throw new InvalidPayloadError([{ path: 'name', message: `unknown job name "${job.name}", expected ${names.join(' or ')}` }]);
 }

@@ -1,12 +1,12 @@
 import type { Job } from 'bullmq';
-import { parsePayload } from '../jobs/registry.js';
-import { skipped, type Skipped } from '../jobs/results.js';
-import { reminderChannels } from '../appointments/channels.js';
-import type { AppointmentDeps } from '../appointments/deps.js';
-import type { Channel, ReminderName } from '../appointments/ids.js';
-import { notifyAttendee } from '../appointments/notify.js';
-import { REMINDER_OFFSETS, reminderData, type ReminderData } from '../appointments/reminders.js';
-import type { StoredAppointment } from '../appointments/store.js';
+import { parsePayload } from '../contract/registry.js';
+import { skipped, type Skipped } from '../contract/results.js';
+import { reminderChannels } from './channels.js';
+import type { AppointmentDeps } from './deps.js';
+import type { Channel, ReminderName } from './ids.js';
+import { notifyAttendee } from './notify.js';
+import { REMINDER_OFFSETS, reminderData, type ReminderData } from './reminders.js';
+import type { StoredAppointment } from './store.js';
 
 export interface ReminderQueued {
   status: 'queued';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { isTimeZone } from '../config.js';
+import { isTimeZone } from './time.js';
 
 /**
  * One schema per job kind: the single source of truth for the producer client,

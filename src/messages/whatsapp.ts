@@ -1,5 +1,5 @@
-import type { WhatsAppPayload } from '../jobs/schemas.js';
-import { skipped, type Skipped, type TextSent } from '../jobs/results.js';
+import type { WhatsAppPayload } from '../contract/schemas.js';
+import { skipped, type Skipped, type TextSent } from '../contract/results.js';
 import type { SendContext, WhatsAppProvider } from '../providers/types.js';
 
 export interface WhatsAppDeps extends SendContext {

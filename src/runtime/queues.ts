@@ -1,6 +1,6 @@
 import { Queue } from 'bullmq';
 import type { Config } from '../config.js';
-import type { QueueName } from '../queues.js';
+import type { QueueName } from '../contract/queues.js';
 import { queuePrefix, type RedisClient } from '../redis.js';
 
 /** One Queue handle per name and process, created on first use. */

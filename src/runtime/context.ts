@@ -1,48 +1,28 @@
-import type { Job, Worker } from 'bullmq';
+import type { Worker } from 'bullmq';
 import { integrations, type Config } from '../config.js';
+import type { QueueName } from '../contract/queues.js';
 import { createLogger, maskRecipients, type Logger } from '../logger.js';
-import { createProviders, type Providers } from '../providers/index.js';
-import type { QueueName } from '../queues.js';
+import { createProviders } from '../providers/index.js';
 import { createRedis, type RedisClient } from '../redis.js';
-import { meetingHandlers } from '../meetings/handler.js';
-import { webhookHandlers } from '../webhooks/handler.js';
-import { appointmentHandlers } from '../appointments/handlers.js';
-import { messageHandlers } from './handlers.js';
-import { QueueRegistry } from './queues.js';
 import { startDueWaker, type DueWaker } from './due-waker.js';
-import { createWorker, type JobOutcome, type QueueHandler } from './runtime.js';
+import { QueueRegistry } from './queues.js';
+import type { Feature, OutcomeListener, ServiceContext } from './types.js';
+import { createWorker } from './worker.js';
 
-/** Everything a process shares between its workers: one Redis client, one set of providers. */
-export interface ServiceContext {
-  config: Config;
-  logger: Logger;
-  connection: RedisClient;
+/** A process's context, with the outcome listeners of its features installed (once). */
+export interface Runtime {
+  ctx: ServiceContext;
+  features: readonly Feature[];
+  listeners: OutcomeListener[];
   queues: QueueRegistry;
-  providers: Providers;
-  /** Outcome listeners (metrics, webhooks) register here. */
-  outcomeListeners: ((o: JobOutcome, job: Job) => void | Promise<void>)[];
 }
 
-export type HandlerFactory = (ctx: ServiceContext) => QueueHandler[];
-
-/** Queue handlers by module; later modules (meetings, appointments, webhooks) add theirs. */
-export const handlerFactories: HandlerFactory[] = [(ctx) => messageHandlers(ctx.config, ctx.providers)];
-handlerFactories.push(meetingHandlers);
-// Also installs the outcome listener that emits webhook events, in every worker process.
-handlerFactories.push(webhookHandlers);
-handlerFactories.push((ctx) => appointmentHandlers(ctx));
-
-export function createServiceContext(config: Config, logger = createLogger(config.logLevel)): ServiceContext {
+export function createRuntime(config: Config, features: readonly Feature[], logger = createLogger(config.logLevel)): Runtime {
   const connection = createRedis(config.redis, 'worker');
   watchRedis(connection, config, logger);
-  return {
-    config,
-    logger,
-    connection,
-    queues: new QueueRegistry(config, connection),
-    providers: createProviders(config),
-    outcomeListeners: [],
-  };
+  const queues = new QueueRegistry(config, connection);
+  const ctx: ServiceContext = { config, logger, connection, queue: (n) => queues.get(n), providers: createProviders(config) };
+  return { ctx, features, queues, listeners: features.flatMap((f) => f.listeners?.(ctx) ?? []) };
 }
 
 /** Says plainly when Redis is away (once per outage), while ioredis keeps reconnecting. */
@@ -93,24 +73,25 @@ export interface StartOptions {
   wakeOnDue?: boolean;
 }
 
-export function startWorkers(ctx: ServiceContext, names: readonly QueueName[], opts: StartOptions = {}): RunningWorkers {
-  const handlers = handlerFactories.flatMap((f) => f(ctx)).filter((h) => names.includes(h.queue));
+export function startWorkers(rt: Runtime, names: readonly QueueName[], opts: StartOptions = {}): RunningWorkers {
+  const { ctx, listeners } = rt;
+  const handlers = rt.features.flatMap((f) => f.handlers(ctx)).filter((h) => names.includes(h.queue));
   const workers = handlers.map((h) =>
     createWorker(h, {
       config: ctx.config,
       connection: ctx.connection,
       logger: ctx.logger,
-      queue: (n) => ctx.queues.get(n),
+      queue: ctx.queue,
       mask: maskRecipients,
       onOutcome: (o, job) =>
-        ctx.outcomeListeners.length === 0 ? undefined : Promise.all(ctx.outcomeListeners.map((l) => l(o, job))).then(() => undefined),
+        listeners.length === 0 ? undefined : Promise.all(listeners.map((l) => l(o, job))).then(() => undefined),
     }),
   );
   for (const w of workers) void w.run().catch((err) => ctx.logger.error({ err }, 'worker stopped'));
   const wakers: DueWaker[] =
     opts.wakeOnDue === false
       ? []
-      : handlers.map((h) => startDueWaker(ctx.queues.get(h.queue), ctx.connection, (err) => ctx.logger.debug({ err: err.message, queue: h.queue }, 'due waker')));
+      : handlers.map((h) => startDueWaker(ctx.queue(h.queue), ctx.connection, (err) => ctx.logger.debug({ err: err.message, queue: h.queue }, 'due waker')));
   ctx.logger.info({ queues: handlers.map((h) => h.queue) }, 'workers started');
   let closing: Promise<void> | undefined;
   return {
@@ -118,19 +99,20 @@ export function startWorkers(ctx: ServiceContext, names: readonly QueueName[], o
     workers,
     close: () => {
       for (const w of wakers) w.stop();
-      return (closing ??= closeWorkers(ctx, workers));
+      return (closing ??= closeWorkers(rt, workers));
     },
   };
 }
 
-async function closeWorkers(ctx: ServiceContext, workers: Worker[]): Promise<void> {
+async function closeWorkers(rt: Runtime, workers: Worker[]): Promise<void> {
+  const { ctx } = rt;
   const graceful = Promise.all(workers.map((w) => w.close())).then(() => true);
   const timedOut = new Promise<false>((r) => setTimeout(() => r(false), ctx.config.shutdownTimeoutMs).unref());
   if (!(await Promise.race([graceful, timedOut]))) {
     ctx.logger.warn({ timeoutMs: ctx.config.shutdownTimeoutMs }, 'active jobs did not finish in time; they will be re-run');
     await Promise.all(workers.map((w) => w.close(true)));
   }
-  await ctx.queues.close();
+  await rt.queues.close();
   await ctx.connection.quit().catch(() => ctx.connection.disconnect());
 }
 

@@ -1,0 +1,45 @@
+import { createHash } from 'node:crypto';
+
+/**
+ * The names BullMQ gives a queue's own keys (`<prefix>:<queue>:<name>`), from its QueueKeys
+ * and the keys its scripts write beside them. A job id equal to one of these would make the
+ * job's hash overwrite that key, which stops the queue.
+ */
+export const BULLMQ_KEY_NAMES = [
+  'active', 'wait', 'waiting-children', 'paused', 'id', 'delayed', 'prioritized', 'stalled-check',
+  'completed', 'failed', 'stalled', 'repeat', 'limiter', 'meta', 'events', 'pc', 'marker', 'de', 'dn',
+  'metrics',
+] as const;
+
+const RESERVED = new Set<string>(BULLMQ_KEY_NAMES);
+
+/** BullMQ's own rules for a custom id (no ':', not an integer) plus ours (no reserved name, printable, bounded). */
+export function isSafeJobId(id: string): boolean {
+  return (
+    id.length >= 1 &&
+    id.length <= 255 &&
+    /^[\x21-\x7e]+$/.test(id) &&
+    !id.includes(':') &&
+    !/^-?\d+$/.test(id) &&
+    !RESERVED.has(id)
+  );
+}
+
+/** A caller's idempotency key: 1-255 printable ASCII characters (space included), whatever they say. */
+export const IDEMPOTENCY_KEY = /^[\x20-\x7e]{1,255}$/;
+
+const digest = (s: string, hex: number) => createHash('sha256').update(s).digest('hex').slice(0, hex);
+
+/**
+ * The job id an idempotency key gives (README "Idempotency"): `idem-` and a digest of the
+ * key, then a digest of the payload, so that the key alone never names a Redis key, and
+ * the same key sent with another payload is told apart.
+ */
+export function idempotentJobId(key: string, payloadJson: string): string {
+  return `idem-${digest(key, 32)}-${digest(payloadJson, 12)}`;
+}
+
+/** What BullMQ deduplicates a keyed job on for 24 h (its `deduplication.id`). */
+export function idempotencyDedupId(key: string): string {
+  return `idem-${digest(key, 32)}`;
+}

@@ -1,0 +1,61 @@
+import type { Job } from 'bullmq';
+import { expectName, parsePayload } from '../contract/registry.js';
+import { emailPayload, smsPayload, whatsappPayload } from '../contract/schemas.js';
+import { sendEmail } from './email.js';
+import { sendSms } from './sms.js';
+import { sendWhatsApp } from './whatsapp.js';
+import { skipped } from '../contract/results.js';
+import type { Feature, JobResult } from '../runtime/types.js';
+
+/** A message past its `expiresAt` is skipped, never sent late. */
+function unlessExpired<P extends { expiresAt?: string }>(p: P, send: (p: P) => Promise<JobResult>): Promise<JobResult> {
+  if (p.expiresAt !== undefined && Date.parse(p.expiresAt) <= Date.now())
+    return Promise.resolve(skipped(`expired at ${p.expiresAt}: not sent`));
+  return send(p);
+}
+
+const to = (job: Job) => (job.data as { to?: string | string[] } | undefined)?.to;
+
+/** The `email`, `sms` and `whatsapp` queues. */
+export const messages: Feature = {
+  name: 'messages',
+  handlers: ({ config, providers }) => [
+    {
+      queue: 'email',
+      provider: () => providers.email?.name ?? 'none',
+      // Resend deduplicates on the job's delivery key (24 h); SendGrid needs the marker.
+      deliverOnce: () => providers.email?.name !== 'resend',
+      recipient: to,
+      run: (job, ctx) => {
+        expectName(job, 'send');
+        return unlessExpired(parsePayload(emailPayload, job.data), (p) =>
+          sendEmail(p, { provider: providers.email, defaultFrom: config.email.from, deliveryKey: ctx.deliveryKey }),
+        );
+      },
+    },
+    {
+      queue: 'sms',
+      provider: () => (providers.sms ? 'twilio' : 'none'),
+      deliverOnce: () => true,
+      recipient: to,
+      run: (job, ctx) => {
+        expectName(job, 'send');
+        return unlessExpired(parsePayload(smsPayload, job.data), (p) =>
+          sendSms(p, { provider: providers.sms, from: config.sms?.from, deliveryKey: ctx.deliveryKey }),
+        );
+      },
+    },
+    {
+      queue: 'whatsapp',
+      provider: () => (providers.whatsapp ? 'twilio' : 'none'),
+      deliverOnce: () => true,
+      recipient: to,
+      run: (job, ctx) => {
+        expectName(job, 'send');
+        return unlessExpired(parsePayload(whatsappPayload, job.data), (p) =>
+          sendWhatsApp(p, { provider: providers.whatsapp, from: config.whatsapp?.from, deliveryKey: ctx.deliveryKey }),
+        );
+      },
+    },
+  ],
+};
