@@ -54,6 +54,20 @@ const tags = z.record(
 /** Not sent after this moment (e.g. a reminder once its appointment has started, an expired code). */
 const expiresAt = zonedDateTime.optional();
 
+/**
+ * Set by the appointments feature on the messages it sends (producers leave it out): what
+ * the message is for, so that the timeline, channel fallback and invitations find it.
+ */
+export const messageRef = z.object({
+  appointmentId: id,
+  kind: z.enum(['confirmation', 'rescheduled', 'cancelled', 'J-1', 'H-1']),
+  version: z.number().int().min(1),
+  recipient: z.enum(['attendee', 'host']),
+  /** The job id of the send this one replaces on another channel. */
+  fallbackOf: z.string().min(1).max(255).optional(),
+});
+export type MessageRef = z.infer<typeof messageRef>;
+
 export const MAX_EMAIL_BODY = 256 * 1024;
 export const MAX_RECIPIENTS = 50;
 
@@ -67,6 +81,7 @@ export const emailPayload = z
     replyTo: emailAddress.optional(),
     tags: tags.optional(),
     expiresAt,
+    ref: messageRef.optional(),
   })
   .refine((p) => p.html !== undefined || p.text !== undefined, {
     message: 'at least one of html or text is required',
@@ -78,6 +93,7 @@ export const smsPayload = z.object({
   // Twilio's own ceiling for one message (10 segments).
   body: z.string().min(1).max(1600),
   expiresAt,
+  ref: messageRef.optional(),
 });
 
 export const whatsappPayload = z
@@ -90,6 +106,7 @@ export const whatsappPayload = z
       .optional(),
     contentVariables: z.record(z.string().max(64), z.string().max(1024)).optional(),
     expiresAt,
+    ref: messageRef.optional(),
   })
   .superRefine((p, ctx) => {
     if ((p.body === undefined) === (p.contentSid === undefined))

@@ -6,7 +6,7 @@ import { createProviders } from '../providers/index.js';
 import { createRedis, type RedisClient } from '../redis.js';
 import { startDueWaker, type DueWaker } from './due-waker.js';
 import { QueueRegistry } from './queues.js';
-import type { Feature, OutcomeListener, ServiceContext } from './types.js';
+import type { DeliveryListener, Feature, OutcomeListener, ServiceContext } from './types.js';
 import { createWorker } from './worker.js';
 
 /** A process's context, with the outcome listeners of its features installed (once). */
@@ -21,7 +21,16 @@ export function createRuntime(config: Config, features: readonly Feature[], logg
   const connection = createRedis(config.redis, 'worker');
   watchRedis(connection, config, logger);
   const queues = new QueueRegistry(config, connection);
-  const ctx: ServiceContext = { config, logger, connection, queue: (n) => queues.get(n), providers: createProviders(config) };
+  let delivery: DeliveryListener[] = [];
+  const ctx: ServiceContext = {
+    config,
+    logger,
+    connection,
+    queue: (n) => queues.get(n),
+    providers: createProviders(config),
+    tellDelivery: async (change) => void (await Promise.all(delivery.map((l) => l(change)))),
+  };
+  delivery = features.flatMap((f) => f.deliveryListeners?.(ctx) ?? []);
   return { ctx, features, queues, listeners: features.flatMap((f) => f.listeners?.(ctx) ?? []) };
 }
 

@@ -1,6 +1,6 @@
 import type { Job, Queue } from 'bullmq';
 import type { Config } from '../config.js';
-import type { JobOutcome, JobResult } from '../contract/outcome.js';
+import type { DeliveryChange, JobOutcome, JobResult } from '../contract/outcome.js';
 import type { QueueName } from '../contract/queues.js';
 import type { Logger } from '../logger.js';
 import type { Providers } from '../providers/index.js';
@@ -23,7 +23,7 @@ import type { RedisClient } from '../redis.js';
  *   delivery key.
  */
 
-export type { JobOutcome, JobResult };
+export type { DeliveryChange, JobOutcome, JobResult };
 
 export interface QueueHandler {
   queue: QueueName;
@@ -52,6 +52,9 @@ export interface JobContext {
 
 export type OutcomeListener = (o: JobOutcome, job: Job) => void | Promise<void>;
 
+/** A message's delivery status moved (README "Delivery status"); told once per move. */
+export type DeliveryListener = (change: DeliveryChange) => void | Promise<void>;
+
 /** Everything a process shares between its workers: one Redis client, one set of providers. */
 export interface ServiceContext {
   config: Config;
@@ -59,6 +62,8 @@ export interface ServiceContext {
   connection: RedisClient;
   queue(name: QueueName): Queue;
   providers: Providers;
+  /** Tells every feature's delivery listeners of a status move; resolves when all are done. */
+  tellDelivery(change: DeliveryChange): Promise<void>;
 }
 
 /** A feature plugs into the runtime through this, and nothing else. */
@@ -68,4 +73,6 @@ export interface Feature {
   handlers(ctx: ServiceContext): QueueHandler[];
   /** Outcome listeners it needs in every worker process, whichever queues run there. */
   listeners?(ctx: ServiceContext): OutcomeListener[];
+  /** Delivery listeners (fallback, outbound events), in every process that applies delivery events. */
+  deliveryListeners?(ctx: ServiceContext): DeliveryListener[];
 }
