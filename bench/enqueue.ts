@@ -1,7 +1,8 @@
 /**
  * Enqueue rate of the producer client beside raw BullMQ: one `sendSms` at a time against
  * `Queue.add`, and `sendBulk` against `Queue.addBulk` (chunks of BULK_CHUNK). The client's
- * extra work is validation (zod), and for idempotency keys a GET before and a SET NX after.
+ * extra work is validation (zod); with idempotency keys, a read of the deduplication key sent
+ * beside the add (one round trip), against `Queue.add` with a `jobId`.
  */
 import { Queue } from 'bullmq';
 import { randomUUID } from 'node:crypto';

@@ -82,7 +82,7 @@ try {
     const results = [];
     for (const [c, o] of cases) results.push(await throughputCase(env, c, o));
     return {
-      note: 'in-process workers (createServiceContext + startWorkers, logs at info to /dev/null) vs a raw BullMQ Worker with fetch; ABBA quads after an untimed warm-up, ratio = median over quads of the geometric quad ratio; A/A control on the first case; rate limits off; fakes in a child process',
+      note: 'in-process workers (createService + startWorkers, logs at info to /dev/null) vs raw BullMQ Workers calling the fake with fetch and with undici request on a kept-alive pool; ABBA quads after an untimed warm-up, ratio = median over quads of the geometric quad ratio; A/A control on the first case; rate limits off; fakes in a child process',
       cases: results,
       inProcessPeakRssMiB: mib(Math.max(...results.flatMap((r) => [r.full.peakRssBytes, r.raw.peakRssBytes]))),
     };

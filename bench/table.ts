@@ -5,8 +5,8 @@ export function printTable(s: Record<string, any>): void {
   for (const c of s.throughput?.cases ?? [])
     add(
       `deliver ${c.channel} ${c.latencyMs} ms c=${c.concurrency} (jobs/s, cpu µs/job)`,
-      `${c.full.jobsPerS} (${c.full.cpuUsPerJob} µs) = ${c.ratio}x [${c.ratioRange.join('-')}], cpu ${c.cpuRatio}x`,
-      `raw ${c.raw.jobsPerS} (${c.raw.cpuUsPerJob} µs)${c.control ? `; A/A control ${c.control.ratio}x [${c.control.ratioRange.join('-')}]` : ''}`,
+      `${c.full.jobsPerS} (${c.full.cpuUsPerJob} µs) = ${c.ratio}x [${c.ratioRange.join('-')}] fetch, ${c.ratioUndici}x [${c.ratioUndiciRange.join('-')}] undici`,
+      `fetch ${c.raw.jobsPerS} (${c.raw.cpuUsPerJob} µs), undici ${c.rawUndici.jobsPerS} (${c.rawUndici.cpuUsPerJob} µs)${c.control ? `; A/A control ${c.control.ratio}x [${c.control.ratioRange.join('-')}]` : ''}`,
     );
   for (const [mode, e] of Object.entries<any>(s.enqueue ?? {})) add(`enqueue ${mode} (jobs/s)`, `${e.clientPerS} = ${e.ratio}x`, `raw ${e.rawPerS}`);
   if (s.latency)

@@ -13,7 +13,7 @@ import { createService, startWorkers } from '../src/service.js';
 import { rawProcessor } from './raw.js';
 import { discardLogger, note, rawRedis, redisCpu, round, until, type Fakes } from './util.js';
 
-import type { Channel } from './raw.js';
+import type { Channel, Transport } from './raw.js';
 
 export type { Channel };
 
@@ -118,12 +118,15 @@ export async function runFull(env: Env, c: Case): Promise<Run> {
   );
 }
 
-export async function runRaw(env: Env, c: Case): Promise<Run> {
+export const runRaw = (env: Env, c: Case): Promise<Run> => runBare(env, c, 'fetch');
+export const runRawUndici = (env: Env, c: Case): Promise<Run> => runBare(env, c, 'undici');
+
+async function runBare(env: Env, c: Case, transport: Transport): Promise<Run> {
   const prefix = `br-${randomUUID().slice(0, 8)}`;
   await prefill(env.redisUrl, prefix, c);
   await env.fakes.reset();
   const connection = rawRedis(env.redisUrl);
-  const worker = new Worker(c.channel, rawProcessor(env.fakes.info, c.channel), {
+  const worker = new Worker(c.channel, rawProcessor(env.fakes.info, c.channel, transport), {
     connection,
     prefix,
     concurrency: c.concurrency,
@@ -157,6 +160,11 @@ export interface CaseResult extends Case {
   ratioGeoMean: number;
   /** raw CPU µs/job ÷ full CPU µs/job (median over runs): what a dedicated, CPU-bound core would see. */
   cpuRatio: number;
+  /** The bare worker on undici's `request` and a kept-alive pool, the service's own transport. */
+  rawUndici: Run;
+  /** Like `ratio`, against the undici bare worker. */
+  ratioUndici: number;
+  ratioUndiciRange: [number, number];
   /** The same quads with raw in both seats (A/A): how far from 1.00 this harness strays by itself. */
   control?: { ratio: number; ratioRange: [number, number] };
 }
@@ -186,19 +194,32 @@ type Runner = (env: Env, c: Case) => Promise<Run>;
  * (an A/A check showed 1.08). ABBA with a geometric ratio per quad cancels a linear drift.
  */
 async function quads(env: Env, c: Case, n: number, a: Runner, b: Runner) {
-  const as: Run[] = [];
+  const { bases, bs, ratios } = await rounds(env, c, n, [a], b);
+  return { as: bases[0]!, bs, ratios: ratios[0]! };
+}
+
+/**
+ * The quads with several baselines: A₁ A₂ B B A₂ A₁, so that each baseline brackets the
+ * measured pair symmetrically and the ratio against each cancels a linear drift alike.
+ */
+async function rounds(env: Env, c: Case, n: number, baselines: Runner[], b: Runner) {
+  const bases: Run[][] = baselines.map(() => []);
   const bs: Run[] = [];
-  const ratios: number[] = [];
+  const ratios: number[][] = baselines.map(() => []);
   for (let i = 0; i < n; i++) {
-    const a1 = await a(env, c);
+    const before: Run[] = [];
+    for (const a of baselines) before.push(await a(env, c));
     const b1 = await b(env, c);
     const b2 = await b(env, c);
-    const a2 = await a(env, c);
-    as.push(a1, a2);
+    const after: Run[] = [];
+    for (const a of [...baselines].reverse()) after.unshift(await a(env, c));
     bs.push(b1, b2);
-    ratios.push(Math.sqrt((b1.jobsPerS * b2.jobsPerS) / (a1.jobsPerS * a2.jobsPerS)));
+    baselines.forEach((_, k) => {
+      bases[k]!.push(before[k]!, after[k]!);
+      ratios[k]!.push(Math.sqrt((b1.jobsPerS * b2.jobsPerS) / (before[k]!.jobsPerS * after[k]!.jobsPerS)));
+    });
   }
-  return { as, bs, ratios };
+  return { bases, bs, ratios };
 }
 
 export async function throughputCase(env: Env, c: Case, opts: { quads: number; warmup: number; control?: boolean }): Promise<CaseResult> {
@@ -206,14 +227,20 @@ export async function throughputCase(env: Env, c: Case, opts: { quads: number; w
   // Untimed: JIT, connection pools, the fakes' and Redis's warm-up.
   for (let i = 0; i < opts.warmup; i++) {
     await runRaw(env, c);
+    await runRawUndici(env, c);
     await runFull(env, c);
   }
-  const { as: raw, bs: full, ratios } = await quads(env, c, opts.quads, runRaw, runFull);
+  const { bases, bs: full, ratios: both } = await rounds(env, c, opts.quads, [runRaw, runRawUndici], runFull);
+  const [raw, rawUndici] = bases as [Run[], Run[]];
+  const [ratios, ratiosUndici] = both as [number[], number[]];
   const result: CaseResult = {
     ...c,
     quads: opts.quads,
     raw: mean(raw),
+    rawUndici: mean(rawUndici),
     full: mean(full),
+    ratioUndici: round(median(ratiosUndici), 2),
+    ratioUndiciRange: [round(Math.min(...ratiosUndici), 2), round(Math.max(...ratiosUndici), 2)],
     ratio: round(median(ratios), 2),
     ratioRange: [round(Math.min(...ratios), 2), round(Math.max(...ratios), 2)],
     ratioGeoMean: round(Math.exp(ratios.reduce((s, r) => s + Math.log(r), 0) / ratios.length), 2),
@@ -224,7 +251,7 @@ export async function throughputCase(env: Env, c: Case, opts: { quads: number; w
     result.control = { ratio: round(median(aa), 2), ratioRange: [round(Math.min(...aa), 2), round(Math.max(...aa), 2)] };
   }
   note(
-    `${c.channel} ${c.latencyMs} ms c=${c.concurrency}: raw ${raw.map((x) => x.jobsPerS).join('/')} full ${full.map((x) => x.jobsPerS).join('/')} jobs/s -> ${result.ratio}x [${result.ratioRange.join('-')}], geo ${result.ratioGeoMean}x${result.control ? `; A/A control ${result.control.ratio}x [${result.control.ratioRange.join('-')}]` : ''}; cpu/job raw ${result.raw.cpuUsPerJob} full ${result.full.cpuUsPerJob} µs -> ${result.cpuRatio}x; redis cpu/job raw ${result.raw.redisCpuUsPerJob} full ${result.full.redisCpuUsPerJob} µs; provider connections ${result.full.providerConnectionsOpened}`,
+    `${c.channel} ${c.latencyMs} ms c=${c.concurrency}: raw ${raw.map((x) => x.jobsPerS).join('/')} full ${full.map((x) => x.jobsPerS).join('/')} jobs/s -> ${result.ratio}x [${result.ratioRange.join('-')}]; undici raw ${rawUndici.map((x) => x.jobsPerS).join('/')} -> ${result.ratioUndici}x [${result.ratioUndiciRange.join('-')}], geo ${result.ratioGeoMean}x${result.control ? `; A/A control ${result.control.ratio}x [${result.control.ratioRange.join('-')}]` : ''}; cpu/job raw ${result.raw.cpuUsPerJob} full ${result.full.cpuUsPerJob} µs -> ${result.cpuRatio}x; redis cpu/job raw ${result.raw.redisCpuUsPerJob} full ${result.full.redisCpuUsPerJob} µs; provider connections ${result.full.providerConnectionsOpened}`,
   );
   return result;
 }

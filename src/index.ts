@@ -3,6 +3,7 @@ export {
   NotificationClient,
   createClient,
   RedisUnavailableError,
+  IdempotencyKeyReusedError,
   ValidationError,
   type ClientOptions,
   type Enqueued,

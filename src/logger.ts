@@ -48,6 +48,9 @@ export function maskRecipients(to: string | string[]): string {
   return (Array.isArray(to) ? to : [to]).map(maskRecipient).join(',');
 }
 
+/** Masks every email address in free text (vendors' error messages echo them). */
+export const maskEmailsIn = (s: string): string => s.replace(/[^\s<>()"'`,;:]+@[^\s<>()"'`,;:]+/g, maskRecipient);
+
 /** Removes anything that looks like a credential from an error message before it is logged or stored. */
 export function scrub(message: string, secrets: readonly (string | undefined)[]): string {
   let out = message;

@@ -26,7 +26,7 @@ describe('producer client: sendBulk', () => {
     const err = (await client
       .sendBulk('email', [
         { payload: { to: 'a@example.com', subject: 'ok', text: 'x' } },
-        { payload: { to: 'a@example.com', subject: 'ok', text: 'x' }, idempotencyKey: 'a:b' },
+        { payload: { to: 'a@example.com', subject: 'ok', text: 'x' }, idempotencyKey: '' },
         { payload: { to: 'a@example.com', subject: 'x' } as never },
         { payload: { to: 'nope', subject: 'ok', text: 'x' }, delay: -1 },
       ])
@@ -41,24 +41,36 @@ describe('producer client: sendBulk', () => {
     make();
     const single = await client.sendSms(sms(0), { idempotencyKey: 'order-1' });
     const out = await client.sendBulk('sms', [
-      { payload: sms(1), idempotencyKey: 'order-1' }, // marked by sendSms
+      { payload: sms(0), idempotencyKey: 'order-1' }, // sent by sendSms
       { payload: sms(2), idempotencyKey: 'order-2' },
       { payload: sms(3) },
-      { payload: sms(4), idempotencyKey: 'order-2' }, // repeated in the batch
+      { payload: sms(2), idempotencyKey: 'order-2' }, // repeated in the batch
     ]);
+    const order2 = out[1]!.id;
     expect(out).toEqual([
       { id: single.id, queue: 'sms', duplicate: true },
-      { id: 'order-2', queue: 'sms', duplicate: false },
+      { id: expect.stringMatching(/^idem-/), queue: 'sms', duplicate: false },
       { id: expect.any(String), queue: 'sms', duplicate: false },
-      { id: 'order-2', queue: 'sms', duplicate: true },
+      { id: order2, queue: 'sms', duplicate: true },
     ]);
     expect(await client.queue('sms').count()).toBe(3);
-    // The mark outlives the job, as for sendSms.
-    await (await client.queue('sms').getJob('order-2'))!.remove();
-    const again = await client.sendBulk('sms', [{ payload: sms(5), idempotencyKey: 'order-2' }]);
-    expect(again).toEqual([{ id: 'order-2', queue: 'sms', duplicate: true }]);
-    expect(await client.sendSms(sms(6), { idempotencyKey: 'order-2' })).toEqual({ id: 'order-2', queue: 'sms', duplicate: true });
-    expect(await client.queue('sms').count()).toBe(2);
+    // sendSms used order-1 for another payload: nothing added, its job's id answered.
+    const reused = await client.sendBulk('sms', [{ payload: sms(4), idempotencyKey: 'order-1' }, { payload: sms(5) }]);
+    expect(reused[0]).toEqual({ id: single.id, queue: 'sms', duplicate: true, keyReused: true });
+    expect(await client.queue('sms').count()).toBe(4);
+    const again = await client.sendBulk('sms', [{ payload: sms(2), idempotencyKey: 'order-2' }]);
+    expect(again).toEqual([{ id: order2, queue: 'sms', duplicate: true }]);
+    expect(await client.sendSms(sms(2), { idempotencyKey: 'order-2' })).toEqual({ id: order2, queue: 'sms', duplicate: true });
+    expect(await client.queue('sms').count()).toBe(4);
+    // A key repeated in one batch with another payload is a mistake: nothing is added.
+    const err = (await client
+      .sendBulk('sms', [
+        { payload: sms(7), idempotencyKey: 'order-3' },
+        { payload: sms(8), idempotencyKey: 'order-3' },
+      ])
+      .catch((e: unknown) => e)) as ValidationError;
+    expect(err.issues.map((i) => i.path)).toEqual(['1.idempotencyKey']);
+    expect(await client.queue('sms').count()).toBe(4);
   });
 
   it('schedules items with delay or sendAt, and accepts an empty batch', async () => {

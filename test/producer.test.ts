@@ -1,6 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
-import { NotificationClient, RedisUnavailableError, ValidationError } from '../src/index.js';
+import { Worker } from 'bullmq';
+import { isSafeJobId } from '../src/contract/job-ids.js';
+import { IdempotencyKeyReusedError, NotificationClient, RedisUnavailableError, ValidationError } from '../src/index.js';
+import { until } from './support/harness.js';
 import { uniquePrefix } from './support/config.js';
 import { freePort } from './support/redis.js';
 
@@ -27,22 +30,40 @@ describe('producer client', () => {
     expect(err.issues).toEqual([{ path: 'to', message: expect.stringMatching(/E\.164/) }]);
   });
 
-  it('adds nothing for an idempotency key replayed within 24 h, even after the first job was removed', async () => {
+  it('adds nothing for an idempotency key replayed within 24 h, even after the first job was cleaned up', async () => {
     make();
     const first = await client.sendSms({ to: '+33612345678', body: 'x' }, { idempotencyKey: 'order-42-sms' });
-    expect(first).toEqual({ id: 'order-42-sms', queue: 'sms', duplicate: false });
-    await (await client.queue('sms').getJob(first.id))!.remove();
+    expect(first).toEqual({ id: expect.stringMatching(/^idem-[0-9a-f]{32}-[0-9a-f]{12}$/), queue: 'sms', duplicate: false });
+    // The workers clean finished jobs up (removeOnComplete): here at once, the soonest it can be.
+    const prefix = (client.queue('sms').opts as { prefix: string }).prefix;
+    const worker = new Worker('sms', async () => 'done', { connection: { url: inject('redisUrl') }, prefix, removeOnComplete: { count: 0 } });
+    await until(async () => (await client.queue('sms').getJob(first.id)) === undefined, 10_000, 'the job to be cleaned up');
+    await worker.close();
     const replay = await client.sendSms({ to: '+33612345678', body: 'x' }, { idempotencyKey: 'order-42-sms' });
-    expect(replay).toEqual({ id: 'order-42-sms', queue: 'sms', duplicate: true });
+    expect(replay).toEqual({ id: first.id, queue: 'sms', duplicate: true });
     expect(await client.queue('sms').count()).toBe(0);
   });
 
-  it('rejects idempotency keys BullMQ cannot use as job ids', async () => {
+  it('takes any printable key, and derives a job id that is safe for BullMQ from it', async () => {
     make();
-    for (const key of ['a:b', '12345', '', 'x'.repeat(201)]) {
+    for (const key of ['a:b', '12345', '-1', 'meta', 'active', 'has spaces', 'x'.repeat(255)]) {
+      const e = await client.sendSms({ to: '+33612345678', body: 'x' }, { idempotencyKey: key });
+      expect(isSafeJobId(e.id), key).toBe(true);
+      expect((await client.queue('sms').getJob(e.id))?.data).toEqual({ to: '+33612345678', body: 'x' });
+    }
+    for (const key of ['', 'x'.repeat(256), 'é', 'a\nb']) {
       const err = (await client.sendSms({ to: '+33612345678', body: 'x' }, { idempotencyKey: key }).catch((e) => e)) as ValidationError;
       expect(err.issues[0]!.path).toBe('idempotencyKey');
     }
+  });
+
+  it('refuses a key reused within 24 h with another payload, and adds nothing', async () => {
+    make();
+    const first = await client.sendSms({ to: '+33612345678', body: 'x' }, { idempotencyKey: 'order-43' });
+    const err = await client.sendSms({ to: '+33612345678', body: 'y' }, { idempotencyKey: 'order-43' }).catch((e) => e);
+    expect(err).toBeInstanceOf(IdempotencyKeyReusedError);
+    expect((err as IdempotencyKeyReusedError).existingId).toBe(first.id);
+    expect(await client.queue('sms').count()).toBe(1);
   });
 
   it('schedules with delay or sendAt', async () => {

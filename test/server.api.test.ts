@@ -126,13 +126,20 @@ describe('HTTP API: enqueueing', () => {
     const again = await post('/v1/sms', SMS, { 'idempotency-key': 'order-42-confirmation' });
     expect(first.statusCode).toBe(202);
     expect(again.statusCode).toBe(200);
-    expect(again.json()).toEqual(first.json());
-    expect(first.json().id).toBe('order-42-confirmation');
+    expect(again.json()).toEqual({ ...first.json(), duplicate: true });
+    expect(first.json()).toEqual({ id: expect.stringMatching(/^idem-/), queue: 'sms', duplicate: false });
     const jobs = await s.client.queue('sms').getJobs(['waiting']);
-    expect(jobs.filter((j) => j.id === 'order-42-confirmation')).toHaveLength(1);
-    const bad = await post('/v1/sms', SMS, { 'idempotency-key': 'has spaces' });
-    expect(bad.statusCode).toBe(400);
-    expect(bad.json().issues[0].path).toBe('idempotencyKey');
+    expect(jobs.filter((j) => j.id === first.json().id)).toHaveLength(1);
+    for (const key of ['', 'x'.repeat(256)]) {
+      const bad = await post('/v1/sms', SMS, { 'idempotency-key': key });
+      expect(bad.statusCode).toBe(400);
+      expect(bad.json().issues[0].path).toBe('Idempotency-Key');
+    }
+    // The same key with another body is the caller's bug: 409, nothing added.
+    const reused = await post('/v1/sms', { ...SMS, body: 'another' }, { 'idempotency-key': 'order-42-confirmation' });
+    expect(reused.statusCode).toBe(409);
+    expect(reused.json().error).toBe('idempotency_key_reused');
+    expect(await s.client.queue('sms').count()).toBe(jobs.length);
   });
 
   it('turns appointment routes into booked, rescheduled and cancelled events', async () => {

@@ -1,7 +1,7 @@
 import type { Appointment } from '../contract/schemas.js';
 import type { Channel } from './ids.js';
 
-/** CONTRACT §3: `reminderChannels`, by default `sms` when the attendee has a phone, else `email`. */
+/** README "Queues and payloads": `reminderChannels`, by default `sms` when the attendee has a phone, else `email`. */
 export function reminderChannels(a: Appointment): Channel[] {
   if (a.reminderChannels) return [...new Set(a.reminderChannels)];
   return a.attendee.phone ? ['sms'] : ['email'];

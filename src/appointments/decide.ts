@@ -1,5 +1,5 @@
 import type { Appointment, AppointmentCancelled } from '../contract/schemas.js';
-import { stableJson } from './ids.js';
+import { stableJson } from '../contract/stable-json.js';
 import { linkOf, needsMeeting } from './meeting.js';
 import type { AppliedKind, StoredAppointment } from './store.js';
 

@@ -1,5 +1,6 @@
 import type { FlowProducer, JobsOptions, Queue } from 'bullmq';
 import type { Config } from '../config.js';
+import { retryPolicy } from '../contract/retry.js';
 import type { Logger } from '../logger.js';
 import type { QueueName } from '../contract/queues.js';
 import type { MeetingStore } from '../meetings/store.js';
@@ -22,9 +23,5 @@ export interface AppointmentDeps {
 
 /** A follow-up job: deterministic id, and the service's retry policy written in. */
 export function followUpOptions(config: Config, jobId: string): JobsOptions {
-  return {
-    jobId,
-    attempts: config.jobs.attempts,
-    backoff: { type: 'exponential', delay: config.jobs.backoffMs, jitter: 0.5 },
-  };
+  return { jobId, ...retryPolicy(config.jobs.attempts, config.jobs.backoffMs) };
 }

@@ -1,12 +1,12 @@
 import type { Job } from 'bullmq';
-import { InvalidPayloadError } from '../contract/errors.js';
-import { parsePayload } from '../contract/registry.js';
+import { assertAhead, parsePayload } from '../contract/registry.js';
 import { skipped, type Skipped } from '../contract/results.js';
 import { appointment, appointmentCancelled } from '../contract/schemas.js';
 import { noticeChannels } from './channels.js';
 import { bookedMark, decide, type AppointmentEvent } from './decide.js';
 import { followUpOptions, type AppointmentDeps } from './deps.js';
-import { eventHash, jobIds } from './ids.js';
+import { eventHash } from '../contract/stable-json.js';
+import { jobIds } from './ids.js';
 import { meetingCreateData, meetingDeleteData, meetingUpdateData, needsMeeting, queueMeetingDelete } from './meeting.js';
 import { notifyAttendee } from './notify.js';
 import { expiryOf, type StoredAppointment } from './store.js';
@@ -19,12 +19,6 @@ export interface EventApplied {
   /** True when this run finished the follow-ups of an earlier, interrupted run. */
   resumed?: boolean;
   jobs: string[];
-}
-
-/** CONTRACT §3: `scheduledAt` carries a zone (the schema) and, for a new time, lies ahead. */
-function assertAhead(scheduledAt: string, at: number): void {
-  if (Date.parse(scheduledAt) <= at)
-    throw new InvalidPayloadError([{ path: 'scheduledAt', message: 'must be in the future' }]);
 }
 
 export function parseEvent(job: Job): AppointmentEvent {

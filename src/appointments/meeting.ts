@@ -4,7 +4,7 @@ import { followUpOptions, type AppointmentDeps } from './deps.js';
 import { jobIds } from './ids.js';
 import type { MeetingInfo, StoredAppointment } from './store.js';
 
-/** CONTRACT §5: a meeting is created for ZOOM / GOOGLE_MEET when the producer gave no link. */
+/** README "Appointment lifecycle": a meeting is created for ZOOM / GOOGLE_MEET when the producer gave no link. */
 export function needsMeeting(a: Appointment): a is Appointment & { visioProvider: 'ZOOM' | 'GOOGLE_MEET' } {
   return (a.visioProvider === 'ZOOM' || a.visioProvider === 'GOOGLE_MEET') && !a.visioUrl;
 }

@@ -7,7 +7,7 @@ import type { AppointmentStore, StoredAppointment } from './store.js';
 
 const HOUR = 3_600_000;
 
-/** How long before `scheduledAt` each reminder fires (CONTRACT §5). */
+/** How long before `scheduledAt` each reminder fires (README "Appointment lifecycle"). */
 export const REMINDER_OFFSETS: Record<ReminderName, number> = { 'J-1': 24 * HOUR, 'H-1': HOUR };
 export const REMINDER_NAMES = Object.keys(REMINDER_OFFSETS) as ReminderName[];
 

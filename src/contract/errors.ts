@@ -1,5 +1,5 @@
 /**
- * The contract's failure codes (CONTRACT §4). A job's `failedReason` starts with one.
+ * The contract's failure codes (README "Failures"). A job's `failedReason` starts with one.
  * Only provider adapters create these from vendor errors; the worker runtime maps
  * their `kind` to BullMQ's behaviour (fail now, retry with backoff, or wait).
  */

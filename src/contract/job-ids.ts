@@ -43,3 +43,6 @@ export function idempotentJobId(key: string, payloadJson: string): string {
 export function idempotencyDedupId(key: string): string {
   return `idem-${digest(key, 32)}`;
 }
+
+/** A meeting created on its own (not by an appointment): one per appointment id. */
+export const meetingCreateJobId = (appointmentId: string) => `meeting-create-${appointmentId}`;

@@ -12,7 +12,7 @@ import {
   whatsappPayload,
 } from './schemas.js';
 
-/** The jobs producers may add, by queue and job name (CONTRACT §3). */
+/** The jobs producers may add, by queue and job name (README "Queues and payloads"). */
 export const PRODUCER_JOBS = {
   email: { send: emailPayload },
   sms: { send: smsPayload },
@@ -35,6 +35,14 @@ export function parsePayload<T>(schema: ZodType<T>, data: unknown): T {
   const r = schema.safeParse(data);
   if (!r.success) throw new InvalidPayloadError(issuesOf(r.error));
   return r.data;
+}
+
+/**
+ * An appointment's new time lies ahead (README "Appointment lifecycle"). The producer checks
+ * it to tell the caller at once; the worker checks again when it handles the event.
+ */
+export function assertAhead(scheduledAt: string, now: number): void {
+  if (Date.parse(scheduledAt) <= now) throw new InvalidPayloadError([{ path: 'scheduledAt', message: 'must be in the future' }]);
 }
 
 /** A job name the queue does not know is bad input like any other: fail it, naming the field. */

@@ -1,4 +1,4 @@
-/** Job return values (CONTRACT §4). */
+/** Job return values (README "Queues and payloads"). */
 export interface Skipped {
   status: 'skipped';
   reason: string;

@@ -166,7 +166,7 @@ export type Appointment = z.infer<typeof appointment>;
 export type AppointmentCancelled = z.infer<typeof appointmentCancelled>;
 export type ReminderChannel = z.infer<typeof reminderChannel>;
 
-/** Moves the meeting this service created for the appointment (CONTRACT §5 `rescheduled`). */
+/** Moves the meeting this service created for the appointment (README "Appointment lifecycle", `rescheduled`). */
 export const meetingUpdatePayload = z.object({
   appointmentId: id,
   scheduledAt: zonedDateTime,
@@ -175,7 +175,7 @@ export const meetingUpdatePayload = z.object({
   topic: z.string().min(1).max(200).optional(),
 });
 
-/** Deletes the meeting this service created for the appointment (CONTRACT §5 `cancelled`). */
+/** Deletes the meeting this service created for the appointment (README "Appointment lifecycle", `cancelled`). */
 export const meetingDeletePayload = z.object({ appointmentId: id });
 
 export type MeetingUpdatePayload = z.infer<typeof meetingUpdatePayload>;

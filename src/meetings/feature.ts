@@ -5,6 +5,7 @@ import { createMeeting, deleteMeeting, updateMeeting, type MeetingDeps } from '.
 import type { VisioKind } from '../providers/types.js';
 import { expectName } from '../contract/registry.js';
 import type { Feature, QueueHandler, ServiceContext } from '../runtime/types.js';
+import { meetingCreateJobId } from '../contract/job-ids.js';
 import { MeetingStore } from './store.js';
 
 const PROVIDER_NAME: Record<VisioKind, string> = { ZOOM: 'zoom', GOOGLE_MEET: 'google-meet' };
@@ -32,7 +33,7 @@ function meetingHandlers(ctx: ServiceContext): QueueHandler[] {
    */
   const deleteAndForget = async (p: MeetingDeletePayload, d: MeetingDeps) => {
     const result = await deleteMeeting(p, d);
-    const createJob = await ctx.queue('meeting').getJob(`meeting-create-${p.appointmentId}`);
+    const createJob = await ctx.queue('meeting').getJob(meetingCreateJobId(p.appointmentId));
     if (createJob && ((await createJob.isCompleted()) || (await createJob.isFailed())))
       await createJob.remove().catch(() => {}); // locked by a worker: it is running, not finished
     return result;

@@ -1,11 +1,9 @@
-import { InvalidPayloadError } from '../contract/errors.js';
-import { parsePayload } from '../contract/registry.js';
+import { validateIdempotencyKey, dedupFor } from './idempotency.js';
+import { assertAhead, parsePayload } from '../contract/registry.js';
 import { appointment, appointmentCancelled, type Appointment } from '../contract/schemas.js';
-import { eventHash } from '../appointments/ids.js';
-import { pendingReminders, type PendingReminder } from '../appointments/reminders.js';
-import { AppointmentStore } from '../appointments/store.js';
-import type { Config } from '../config.js';
-import type { Enqueued, NotificationClient } from './client.js';
+import { eventHash } from '../contract/stable-json.js';
+import { AppointmentStore, pendingReminders, type PendingReminder } from '../appointments/view.js';
+import type { AddOptions, Enqueued, Enqueuer } from './types.js';
 
 export type { PendingReminder };
 
@@ -15,15 +13,12 @@ export interface EventOptions {
 }
 
 /**
- * `client.appointments`: the lifecycle events of CONTRACT §5. Each event's job id is
- * derived from its content, so the same event pushed twice is one job (and, within 24 h,
- * one idempotency mark); the worker also recognises a repeated booking by its content.
+ * `client.appointments`: the lifecycle events (README "Appointment lifecycle"). Each
+ * event's job id is derived from its content, so the same event pushed twice within 24 h
+ * is one job; the worker also recognises a repeated booking by its content.
  */
 export class AppointmentEvents {
-  constructor(
-    private readonly client: NotificationClient,
-    private readonly redis: () => Config['redis'],
-  ) {}
+  constructor(private readonly client: Enqueuer) {}
 
   /** The appointment was booked: meeting (if needed), confirmation, reminders follow. */
   async booked(apt: Appointment, opts: EventOptions = {}): Promise<Enqueued> {
@@ -38,24 +33,33 @@ export class AppointmentEvents {
   /** The appointment was cancelled: reminders removed, meeting deleted, attendee told. */
   async cancelled(id: string, reason?: string, opts: EventOptions = {}): Promise<Enqueued> {
     const payload = parsePayload(appointmentCancelled, { id, ...(reason !== undefined && { reason }) });
-    return this.client.enqueue('appointment', 'cancelled', payload, {
-      idempotencyKey: opts.idempotencyKey ?? `cancelled-${payload.id}-${eventHash('cancelled', payload)}`,
-    });
+    return this.client.add('appointment', 'cancelled', payload, this.dedup('cancelled', payload, payload.id, opts));
   }
 
   /** The pending reminders of the appointment's current version and when they fire. */
   async reminders(id: string): Promise<PendingReminder[]> {
-    const store = new AppointmentStore(this.client.connection, this.redis());
+    const store = new AppointmentStore(this.client.connection, this.client.redis);
     return this.client.withRedis(() => pendingReminders(this.client.queue('reminder'), store, id));
   }
 
   private async push(name: 'booked' | 'rescheduled', apt: Appointment, opts: EventOptions): Promise<Enqueued> {
     const payload = parsePayload(appointment, apt);
     // The worker checks this too; failing here tells the caller at once.
-    if (Date.parse(payload.scheduledAt) <= Date.now())
-      throw new InvalidPayloadError([{ path: 'scheduledAt', message: 'must be in the future' }]);
-    return this.client.enqueue('appointment', name, payload, {
-      idempotencyKey: opts.idempotencyKey ?? `${name}-${payload.id}-${eventHash('appointment', payload)}`,
-    });
+    assertAhead(payload.scheduledAt, Date.now());
+    return this.client.add('appointment', name, payload, this.dedup(name, payload, payload.id, opts));
+  }
+
+  /**
+   * A caller's key gives a derived id, like any idempotency key; without one the id is
+   * `<event>-<appointment id>-<content hash>`, readable by ops, safe since the appointment id
+   * is (letters, digits, `_.-`).
+   */
+  private dedup(name: string, payload: unknown, id: string, opts: EventOptions): AddOptions {
+    if (opts.idempotencyKey !== undefined) {
+      validateIdempotencyKey(opts.idempotencyKey);
+      return { dedup: dedupFor(opts.idempotencyKey, name, payload) };
+    }
+    const jobId = `${name}-${id}-${eventHash(name === 'cancelled' ? 'cancelled' : 'appointment', payload)}`;
+    return { dedup: { id: jobId, jobId } };
   }
 }

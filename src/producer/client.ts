@@ -2,42 +2,29 @@ import { Queue, type JobsOptions } from 'bullmq';
 import type { ZodType } from 'zod';
 import type { Config } from '../config.js';
 import { InvalidPayloadError } from '../contract/errors.js';
+import { meetingCreateJobId } from '../contract/job-ids.js';
+import type { QueueName } from '../contract/queues.js';
 import { PRODUCER_JOBS, parsePayload } from '../contract/registry.js';
-import type { EmailPayload, SmsPayload, WhatsAppPayload } from '../contract/schemas.js';
 import type { MeetingCreated, MeetingDeleted, MeetingUpdated, Skipped } from '../contract/results.js';
+import { retryPolicy } from '../contract/retry.js';
 import {
   meetingCreatePayload,
+  type EmailPayload,
   type MeetingCreatePayload,
   type MeetingDeletePayload,
   type MeetingUpdatePayload,
+  type SmsPayload,
+  type WhatsAppPayload,
 } from '../contract/schemas.js';
-import { ResultWaiter } from './results.js';
+import { withDeadline } from '../deadline.js';
+import { createRedis, isConnectionError, queuePrefix, type RedisClient } from '../redis.js';
 import { AppointmentEvents } from './appointments.js';
-import type { QueueName } from '../contract/queues.js';
-import { createRedis, isConnectionError, key, queuePrefix, type RedisClient } from '../redis.js';
+import { IDEMPOTENCY_TTL_MS, dedupFor, validateIdempotencyKey } from './idempotency.js';
+import { ResultWaiter } from './results.js';
+import { IdempotencyKeyReusedError, RedisUnavailableError, type AddOptions, type Enqueued, type Enqueuer, type SendOptions } from './types.js';
 
-export { InvalidPayloadError as ValidationError };
-
-/** Redis could not be reached: nothing was enqueued. */
-export class RedisUnavailableError extends Error {
-  override name = 'RedisUnavailableError';
-}
-
-export interface SendOptions {
-  /** Becomes the job id; a replay within 24 h adds nothing and returns the first job's id. */
-  idempotencyKey?: string;
-  /** Milliseconds to wait before sending. */
-  delay?: number;
-  /** When to send (Date or ISO 8601 with a zone). */
-  sendAt?: Date | string;
-}
-
-export interface Enqueued {
-  id: string;
-  queue: QueueName;
-  /** True when an earlier job with the same idempotency key was found and nothing was added. */
-  duplicate: boolean;
-}
+export { InvalidPayloadError as ValidationError, IdempotencyKeyReusedError, RedisUnavailableError };
+export type { Enqueued, SendOptions };
 
 /** An enqueued job whose outcome can be awaited. */
 export interface EnqueuedJob<R> extends Enqueued {
@@ -76,19 +63,6 @@ export interface BulkItem<P> extends SendOptions {
   payload: P;
 }
 
-const IDEMPOTENCY_TTL_SECONDS = 24 * 3600;
-const KEY_FORMAT = /^[A-Za-z0-9_.@=+-]{1,200}$/;
-
-export function validateIdempotencyKey(k: string): void {
-  if (!KEY_FORMAT.test(k) || /^\d+$/.test(k))
-    throw new InvalidPayloadError([
-      {
-        path: 'idempotencyKey',
-        message: 'must be 1-200 characters of letters, digits and _ . @ = + -, and not only digits',
-      },
-    ]);
-}
-
 function delayOf(opts: SendOptions, now = Date.now()): number | undefined {
   if (opts.delay !== undefined && opts.sendAt !== undefined)
     throw new InvalidPayloadError([{ path: 'sendAt', message: 'give either delay or sendAt, not both' }]);
@@ -110,15 +84,15 @@ function delayOf(opts: SendOptions, now = Date.now()): number | undefined {
  * The producer: validates with the same schemas as the workers, then enqueues. Used by
  * other services (the package's public export) and by the HTTP API.
  */
-export class NotificationClient {
+export class NotificationClient implements Enqueuer {
   readonly connection: RedisClient;
   private readonly ownsConnection: boolean;
   private readonly queues = new Map<QueueName, Queue>();
-  private readonly redis: Config['redis'];
+  readonly redis: Config['redis'];
   private readonly jobDefaults: JobsOptions;
   private readonly connectTimeoutMs: number;
   private waiter?: ResultWaiter;
-  /** Appointment lifecycle events and reminder lookup (CONTRACT §5). */
+  /** Appointment lifecycle events and reminder lookup (README "Appointment lifecycle"). */
   readonly appointments: AppointmentEvents;
 
   constructor(opts: ClientOptions = {}) {
@@ -132,11 +106,8 @@ export class NotificationClient {
     this.connection = opts.connection ?? createRedis(this.redis, 'producer');
     if (this.ownsConnection) this.connection.on('error', () => {}); // surfaced per call as RedisUnavailableError
     this.connectTimeoutMs = opts.connectTimeoutMs ?? 2_000;
-    this.jobDefaults = {
-      attempts: opts.attempts ?? 6,
-      backoff: { type: 'exponential', delay: opts.backoffMs ?? 5_000, jitter: 0.5 },
-    };
-    this.appointments = new AppointmentEvents(this, () => this.redis);
+    this.jobDefaults = retryPolicy(opts.attempts ?? 6, opts.backoffMs ?? 5_000);
+    this.appointments = new AppointmentEvents(this);
   }
 
   static fromConfig(config: Config, connection?: RedisClient): NotificationClient {
@@ -169,11 +140,11 @@ export class NotificationClient {
    */
   async createMeeting(payload: MeetingCreatePayload, opts: SendOptions = {}): Promise<EnqueuedJob<MeetingCreated | Skipped>> {
     if (opts.idempotencyKey !== undefined) return this.withResult(await this.enqueue('meeting', 'create', payload, opts));
-    const p = parsePayload(meetingCreatePayload, payload); // before its id names the job
-    const jobId = `meeting-create-${p.appointmentId}`;
+    const p = parsePayload(meetingCreatePayload, payload);
+    const jobId = meetingCreateJobId(p.appointmentId);
     const existing = await this.withRedis(() => this.queue('meeting').getJob(jobId));
     if (existing && (await existing.isFailed())) await this.withRedis(() => existing.retry('failed'));
-    const enqueued = await this.enqueue('meeting', 'create', p, { ...opts, jobId });
+    const enqueued = await this.add('meeting', 'create', p, { delay: delayOf(opts), jobId });
     return this.withResult({ ...enqueued, duplicate: existing !== undefined });
   }
 
@@ -212,40 +183,54 @@ export class NotificationClient {
     queue: Q,
     name: keyof (typeof PRODUCER_JOBS)[Q] & string,
     data: unknown,
-    opts: SendOptions & { jobId?: string } = {},
+    opts: SendOptions = {},
   ): Promise<Enqueued> {
     const schema = (PRODUCER_JOBS[queue] as Record<string, ZodType>)[name];
     if (!schema) throw new InvalidPayloadError([{ path: 'name', message: `unknown job "${name}" on ${queue}` }]);
     const payload = parsePayload(schema, data);
     const delay = delayOf(opts);
-    if (opts.idempotencyKey !== undefined) validateIdempotencyKey(opts.idempotencyKey);
+    if (opts.idempotencyKey === undefined) return this.add(queue, name, payload, { delay });
+    validateIdempotencyKey(opts.idempotencyKey);
+    return this.add(queue, name, payload, { delay, dedup: dedupFor(opts.idempotencyKey, name, payload) });
+  }
+
+  /**
+   * Adds an already validated payload. With `dedup`, in one round trip: the read of
+   * BullMQ's deduplication key and the add go out together. BullMQ keeps that key for 24 h
+   * even when the job is cleaned up sooner (removeOnComplete/removeOnFail), so a replay adds
+   * nothing and gets the first job's id. The job id carries a digest of the payload: when
+   * BullMQ answers another job's id, the key was used for another payload.
+   */
+  async add(queue: QueueName, name: string, payload: unknown, opts: AddOptions): Promise<Enqueued> {
+    const q = this.queue(queue);
     const jobOpts: JobsOptions = {
       ...this.jobDefaults,
-      ...(delay !== undefined && { delay }),
-      ...((opts.jobId ?? opts.idempotencyKey) !== undefined && { jobId: opts.jobId ?? opts.idempotencyKey }),
+      ...(opts.delay !== undefined && { delay: opts.delay }),
+      ...(opts.jobId !== undefined && { jobId: opts.jobId }),
     };
+    const { dedup } = opts;
     return this.withRedis(async () => {
-      if (opts.idempotencyKey === undefined) {
-        const job = await this.queue(queue).add(name, payload, jobOpts);
+      if (!dedup) {
+        const job = await q.add(name, payload, jobOpts);
         return { id: job.id!, queue, duplicate: false };
       }
-      // The key outlives the job (which may be cleaned up within minutes): a replay within
-      // 24 h finds it and adds nothing. Added first, marked second: a crash in between
-      // leaves a job and no mark, and the job id itself still deduplicates the replay.
-      const mark = key(this.redis, 'idempotency', queue, opts.idempotencyKey);
-      const seen = await this.connection.get(mark);
-      if (seen) return { id: seen, queue, duplicate: true };
-      const job = await this.queue(queue).add(name, payload, jobOpts);
-      const first = await this.connection.set(mark, job.id!, 'EX', IDEMPOTENCY_TTL_SECONDS, 'NX');
-      return { id: job.id!, queue, duplicate: first === null };
+      const [seen, job] = await Promise.all([
+        this.connection.get(`${q.toKey('de')}:${dedup.id}`),
+        q.add(name, payload, { ...jobOpts, jobId: dedup.jobId, deduplication: { id: dedup.id, ttl: IDEMPOTENCY_TTL_MS } }),
+      ]);
+      if (job.id !== dedup.jobId) throw new IdempotencyKeyReusedError(job.id!);
+      return { id: job.id, queue, duplicate: seen === dedup.jobId };
     });
   }
 
   /**
    * Many messages of one queue in one round trip (one `addBulk`). Every item is validated
    * first: a single ValidationError names each bad field by index (`3.to`) and nothing is
-   * added. Idempotency keys work as in `sendSms`; a key repeated within the batch adds one
-   * job. Answers in the items' order. Split very large batches (a few thousand per call).
+   * added; so does a key repeated within the batch with another payload. Idempotency keys
+   * work as in `sendSms`: a key repeated with the same payload adds one job; an item whose
+   * key an earlier job used for another payload adds nothing and answers that job's id with
+   * `keyReused: true`. Answers in the items' order. Split very large batches (a few
+   * thousand per call).
    */
   async sendBulk<Q extends keyof MessagePayloads>(queue: Q, items: readonly BulkItem<MessagePayloads[Q]>[]): Promise<Enqueued[]> {
     const schema = PRODUCER_JOBS[queue].send as ZodType;
@@ -259,48 +244,51 @@ export class NotificationClient {
         return undefined;
       }
     };
-    const prepared = items.map((item, i) => ({
-      payload: check(i, () => parsePayload(schema, item?.payload)),
-      delay: check(i, () => delayOf(item ?? {})),
-      key: check(i, () => {
+    const prepared = items.map((item, i) => {
+      const payload = check(i, () => parsePayload(schema, item?.payload));
+      const delay = check(i, () => delayOf(item ?? {}));
+      const key = check(i, () => {
         if (item?.idempotencyKey !== undefined) validateIdempotencyKey(item.idempotencyKey);
         return item?.idempotencyKey;
-      }),
-    }));
-    if (issues.length > 0) throw new InvalidPayloadError(issues);
-    const mark = (k: string) => key(this.redis, 'idempotency', queue, k);
+      });
+      return { payload, delay, dedup: key === undefined ? undefined : dedupFor(key, 'send', payload) };
+    });
     // The first item of each key is the one that may be added; later ones answer its id.
     const first = new Map<string, number>();
-    prepared.forEach((p, i) => p.key !== undefined && !first.has(p.key) && first.set(p.key, i));
+    prepared.forEach(({ dedup }, i) => {
+      if (!dedup || issues.length > 0) return;
+      const f = first.get(dedup.id);
+      if (f === undefined) first.set(dedup.id, i);
+      else if (prepared[f]!.dedup!.jobId !== dedup.jobId)
+        issues.push({ path: `${i}.idempotencyKey`, message: `already used by item ${f} of this batch with another payload` });
+    });
+    if (issues.length > 0) throw new InvalidPayloadError(issues);
+    const toAdd = prepared.flatMap(({ dedup }, i) => (!dedup || first.get(dedup.id) === i ? [i] : []));
+    const keyed = toAdd.filter((i) => prepared[i]!.dedup);
+    const q = this.queue(queue);
     return this.withRedis(async () => {
-      const keys = [...first.keys()];
-      const seen = keys.length > 0 ? await this.connection.mget(...keys.map(mark)) : [];
-      const marked = new Map(keys.map((k, j) => [k, seen[j] ?? undefined]));
-      const toAdd = prepared.flatMap((p, i) =>
-        p.key === undefined || (first.get(p.key) === i && !marked.get(p.key)) ? [i] : [],
-      );
-      const jobs = await this.queue(queue).addBulk(
-        toAdd.map((i) => {
-          const p = prepared[i]!;
-          const opts = { ...this.jobDefaults, ...(p.delay !== undefined && { delay: p.delay }), ...(p.key !== undefined && { jobId: p.key }) };
-          return { name: 'send', data: p.payload, opts };
-        }),
-      );
-      const ids = new Map(toAdd.map((i, j) => [i, jobs[j]!.id!]));
-      // Added first, marked second, as in enqueue(): a key marked meanwhile by another
-      // producer means the job id already existed, and nothing new was added.
-      const lost = new Set<string>();
-      const keyed = toAdd.filter((i) => prepared[i]!.key !== undefined);
-      if (keyed.length > 0) {
-        const pipeline = this.connection.pipeline();
-        for (const i of keyed) pipeline.set(mark(prepared[i]!.key!), ids.get(i)!, 'EX', IDEMPOTENCY_TTL_SECONDS, 'NX');
-        const answers = (await pipeline.exec()) ?? [];
-        keyed.forEach((i, j) => answers[j]?.[1] !== 'OK' && lost.add(prepared[i]!.key!));
-      }
-      return prepared.map(({ key: k }, i): Enqueued => {
-        const id = ids.get(i);
-        if (id !== undefined) return { id, queue, duplicate: k !== undefined && lost.has(k) };
-        return { id: marked.get(k!) ?? ids.get(first.get(k!)!)!, queue, duplicate: true };
+      const [seen, jobs] = await Promise.all([
+        keyed.length > 0 ? this.connection.mget(...keyed.map((i) => `${q.toKey('de')}:${prepared[i]!.dedup!.id}`)) : [],
+        q.addBulk(
+          toAdd.map((i) => {
+            const { payload, delay, dedup } = prepared[i]!;
+            const opts: JobsOptions = {
+              ...this.jobDefaults,
+              ...(delay !== undefined && { delay }),
+              ...(dedup && { jobId: dedup.jobId, deduplication: { id: dedup.id, ttl: IDEMPOTENCY_TTL_MS } }),
+            };
+            return { name: 'send', data: payload, opts };
+          }),
+        ),
+      ]);
+      const idOf = new Map(toAdd.map((i, j) => [i, jobs[j]!.id!]));
+      const seenOf = new Map(keyed.map((i, j) => [i, seen[j]]));
+      return prepared.map(({ dedup }, i): Enqueued => {
+        if (!dedup) return { id: idOf.get(i)!, queue, duplicate: false };
+        const f = first.get(dedup.id)!;
+        const id = idOf.get(f)!;
+        if (id !== dedup.jobId) return { id, queue, duplicate: true, keyReused: true };
+        return { id, queue, duplicate: f !== i || seenOf.get(f) === dedup.jobId };
       });
     });
   }
@@ -328,18 +316,11 @@ export class NotificationClient {
         resolve();
       }),
     );
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () => reject(new RedisUnavailableError(`Redis is not reachable (status: ${c.status}) after ${this.connectTimeoutMs} ms`)),
-        this.connectTimeoutMs,
-      );
-    });
-    try {
-      await Promise.race([this.nextReady, timeout]);
-    } finally {
-      clearTimeout(timer);
-    }
+    await withDeadline(
+      this.nextReady,
+      this.connectTimeoutMs,
+      () => new RedisUnavailableError(`Redis is not reachable (status: ${c.status}) after ${this.connectTimeoutMs} ms`),
+    );
   }
   private nextReady?: Promise<void>;
 

@@ -1,6 +1,7 @@
 import { QueueEvents, type Queue } from 'bullmq';
 import type { Config } from '../config.js';
 import type { QueueName } from '../contract/queues.js';
+import { withDeadline } from '../deadline.js';
 import { createRedis, queuePrefix, type RedisClient } from '../redis.js';
 
 /** The job outcome did not arrive in time; the job itself goes on. */
@@ -41,16 +42,12 @@ export class ResultWaiter {
 
   /** Resolves with the job's return value; rejects with its failedReason, or ResultTimeoutError. */
   async wait<R>(queue: Queue, name: QueueName, jobId: string, timeoutMs: number): Promise<R> {
-    let timer: NodeJS.Timeout | undefined;
     // One deadline for everything, Redis being away included (this connection never gives up).
-    const deadline = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new ResultTimeoutError(`job ${jobId} on ${name} did not finish within ${timeoutMs} ms`)), timeoutMs);
-    });
-    try {
-      return await Promise.race([this.outcome<R>(queue, name, jobId, timeoutMs), deadline]);
-    } finally {
-      clearTimeout(timer);
-    }
+    return withDeadline(
+      this.outcome<R>(queue, name, jobId, timeoutMs),
+      timeoutMs,
+      () => new ResultTimeoutError(`job ${jobId} on ${name} did not finish within ${timeoutMs} ms`),
+    );
   }
 
   private async outcome<R>(queue: Queue, name: QueueName, jobId: string, timeoutMs: number): Promise<R> {

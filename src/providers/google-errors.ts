@@ -1,5 +1,5 @@
 import { fromHttpStatus, parseRetryAfter, permanent, rateLimited, transient, type ProviderError } from '../contract/errors.js';
-import { maskRecipient } from '../logger.js';
+import { maskEmailsIn } from '../logger.js';
 
 /** The parts of a GaxiosError we read (the SDK's errors for every failed call). */
 interface GaxiosLike {
@@ -13,7 +13,6 @@ interface GaxiosLike {
 /** Calendar answers 403, not 429, when a quota is hit: those reasons mean "wait", not "denied". */
 const RATE_LIMIT_REASONS = new Set(['rateLimitExceeded', 'userRateLimitExceeded', 'quotaExceeded', 'dailyLimitExceeded']);
 
-const maskEmails = (s: string) => s.replace(/[^\s<>()"'`,;:]+@[^\s<>()"'`,;:]+/g, maskRecipient);
 
 export const statusOf = (err: unknown): number | undefined => {
   const e = err as GaxiosLike;
@@ -60,7 +59,7 @@ export function mapGoogleError(err: unknown, what: string, tokenUrl: string, now
   }
   const error = data?.error as { message?: string; errors?: { reason?: string }[] } | undefined;
   const reasons = (error?.errors ?? []).map((x) => x.reason).filter((r): r is string => !!r);
-  const msg = `google ${status}${reasons[0] ? `/${reasons[0]}` : ''} ${what}: ${maskEmails(String(error?.message ?? e.message ?? 'no details'))}`;
+  const msg = `google ${status}${reasons[0] ? `/${reasons[0]}` : ''} ${what}: ${maskEmailsIn(String(error?.message ?? e.message ?? 'no details'))}`;
   if (status === 429 || (status === 403 && reasons.some((r) => RATE_LIMIT_REASONS.has(r)))) return rateLimited(msg, retryAfter);
   return fromHttpStatus(status, msg);
 }

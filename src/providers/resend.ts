@@ -1,6 +1,6 @@
 import type { CreateEmailOptions, ErrorResponse } from 'resend';
 import { parseRetryAfter, permanent, rateLimited, transient, type ProviderError } from '../contract/errors.js';
-import { maskRecipient, scrub } from '../logger.js';
+import { maskEmailsIn, scrub } from '../logger.js';
 import { ResendOverUndici } from './resend-http.js';
 import type { EmailProvider } from './types.js';
 
@@ -24,7 +24,7 @@ export function createResend(opts: ResendOptions): EmailProvider {
     userAgent: 'notification-worker (resend-node)',
     timeoutMs,
   });
-  const clean = (m: string) => scrub(m, [opts.apiKey]).replace(/[^\s<>()"'`,;:]+@[^\s<>()"'`,;:]+/g, maskRecipient);
+  const clean = (m: string) => maskEmailsIn(scrub(m, [opts.apiKey]));
 
   return {
     name: 'resend',

@@ -1,7 +1,7 @@
 import { Client } from '@sendgrid/client';
 import { MailService } from '@sendgrid/mail';
 import { parseRetryAfter, permanent, rateLimited, transient, type ProviderError } from '../contract/errors.js';
-import { maskRecipient, scrub } from '../logger.js';
+import { maskEmailsIn, scrub } from '../logger.js';
 import type { EmailProvider } from './types.js';
 
 export interface SendGridOptions {
@@ -31,7 +31,7 @@ export function createSendGrid(opts: SendGridOptions): EmailProvider {
   mail.setClient(client);
   // Becomes axios' `timeout` on every request of this client.
   mail.setTimeout(opts.timeoutMs ?? 15_000);
-  const clean = (m: string) => scrub(m, [opts.apiKey]).replace(/[^\s<>()"'`,;:]+@[^\s<>()"'`,;:]+/g, maskRecipient);
+  const clean = (m: string) => maskEmailsIn(scrub(m, [opts.apiKey]));
 
   return {
     name: 'sendgrid',

@@ -78,10 +78,6 @@ export class TwilioHttpClient {
     return { statusCode: res.statusCode, body: text, headers: flat };
   }
 
-  close(): Promise<void> {
-    return this.agent.close();
-  }
-
   private target(uri: string, params: object | undefined): string {
     let u = uri;
     if (this.baseUrl) {

@@ -1,5 +1,5 @@
 import { fromHttpStatus, parseRetryAfter, rateLimited, transient, type ProviderError } from '../contract/errors.js';
-import { maskRecipient } from '../logger.js';
+import { maskEmailsIn } from '../logger.js';
 import type { CreatedMeeting, MeetingChange, MeetingProvider, MeetingSpec } from './types.js';
 import { networkReason } from './network.js';
 import { ZoomTokenSource } from './zoom-token.js';
@@ -39,12 +39,11 @@ export const zoomTime = (iso: string) => new Date(iso).toISOString().replace(/\.
 /** A tag in the agenda: Zoom has no idempotency key, so this is how a lost answer is found again. */
 export const recoveryTag = (appointmentId: string) => `[ref ${appointmentId}]`;
 
-const maskEmails = (s: string) => s.replace(/[^\s<>()"'`,;:]+@[^\s<>()"'`,;:]+/g, maskRecipient);
 
 /** Zoom's errors: `{code, message}`; a 429's Retry-After is an ISO time for the daily limit. */
 export function mapZoomError(r: { status: number; data: any; headers: Headers }, what: string, now = Date.now()): ProviderError {
   const code = typeof r.data?.code === 'number' ? r.data.code : undefined;
-  const msg = `zoom ${r.status}${code && code !== r.status ? `/${code}` : ''} ${what}: ${maskEmails(String(r.data?.message ?? 'no details'))}`;
+  const msg = `zoom ${r.status}${code && code !== r.status ? `/${code}` : ''} ${what}: ${maskEmailsIn(String(r.data?.message ?? 'no details'))}`;
   if (r.status === 429) {
     const after = parseRetryAfter(r.headers.get('retry-after'), now);
     const type = r.headers.get('x-ratelimit-type') ?? '';

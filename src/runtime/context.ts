@@ -1,6 +1,7 @@
 import type { Worker } from 'bullmq';
 import { integrations, type Config } from '../config.js';
 import type { QueueName } from '../contract/queues.js';
+import { settlesWithin } from '../deadline.js';
 import { createLogger, maskRecipients, type Logger } from '../logger.js';
 import { createProviders } from '../providers/index.js';
 import { createRedis, type RedisClient } from '../redis.js';
@@ -115,9 +116,7 @@ export function startWorkers(rt: Runtime, names: readonly QueueName[], opts: Sta
 
 async function closeWorkers(rt: Runtime, workers: Worker[]): Promise<void> {
   const { ctx } = rt;
-  const graceful = Promise.all(workers.map((w) => w.close())).then(() => true);
-  const timedOut = new Promise<false>((r) => setTimeout(() => r(false), ctx.config.shutdownTimeoutMs).unref());
-  if (!(await Promise.race([graceful, timedOut]))) {
+  if (!(await settlesWithin(Promise.all(workers.map((w) => w.close())), ctx.config.shutdownTimeoutMs))) {
     ctx.logger.warn({ timeoutMs: ctx.config.shutdownTimeoutMs }, 'active jobs did not finish in time; they will be re-run');
     await Promise.all(workers.map((w) => w.close(true)));
   }

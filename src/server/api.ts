@@ -1,6 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z, type ZodType } from 'zod';
 import type { NotificationClient } from '../producer/client.js';
+import { validateIdempotencyKey } from '../producer/idempotency.js';
 import { QUEUES } from '../contract/queues.js';
 
 /** What route handlers need; built once per server. */
@@ -35,7 +36,7 @@ export interface ApiRoute {
 // Response shapes, in zod so the OpenAPI document can describe them like the bodies.
 export const enqueuedResponse: NamedSchema = {
   name: 'Enqueued',
-  schema: z.object({ id: z.string(), queue: z.enum(QUEUES) }),
+  schema: z.object({ id: z.string(), queue: z.enum(QUEUES), duplicate: z.boolean() }),
 };
 
 export const errorResponse: NamedSchema = {
@@ -76,17 +77,21 @@ export const remindersResponse: NamedSchema = {
 
 /** Answers every enqueueing route shares, so the document lists them once per route. */
 export const commonErrors = {
-  400: { description: 'invalid body: nothing was enqueued', schema: validationErrorResponse },
+  400: { description: 'invalid body or Idempotency-Key: nothing was enqueued', schema: validationErrorResponse },
   401: { description: 'missing or unknown bearer token', schema: errorResponse },
+  409: { description: 'Idempotency-Key already used within 24 h with another body: nothing was enqueued', schema: errorResponse },
   503: { description: 'API disabled (no API_TOKENS) or Redis unreachable', schema: errorResponse },
 } as const;
 
 /** 202 for a new job, 200 when an Idempotency-Key found an earlier one. */
 export function sendEnqueued(reply: FastifyReply, e: { id: string; queue: string; duplicate: boolean }) {
-  return reply.code(e.duplicate ? 200 : 202).send({ id: e.id, queue: e.queue });
+  return reply.code(e.duplicate ? 200 : 202).send({ id: e.id, queue: e.queue, duplicate: e.duplicate });
 }
 
+/** The Idempotency-Key header: absent, or 1-255 printable ASCII characters (400 naming it otherwise). */
 export function idempotencyKey(req: FastifyRequest): string | undefined {
   const k = req.headers['idempotency-key'];
-  return typeof k === 'string' && k.length > 0 ? k : undefined;
+  if (k === undefined) return undefined;
+  validateIdempotencyKey(k, 'Idempotency-Key');
+  return k;
 }

@@ -24,7 +24,7 @@ export const BODY_LIMIT = 1024 * 1024;
 
 const QUIET = /^\/(healthz|readyz|metrics)\b/;
 
-/** The HTTP server of CONTRACT §7, not yet listening (tests use `app.inject`). */
+/** The HTTP server (README "HTTP API"), not yet listening (tests use `app.inject`). */
 export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyInstance> {
   const { client } = deps;
   const metrics =

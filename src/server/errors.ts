@@ -1,6 +1,6 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { InvalidPayloadError } from '../contract/errors.js';
-import { RedisUnavailableError } from '../producer/client.js';
+import { IdempotencyKeyReusedError, RedisUnavailableError } from '../producer/types.js';
 
 /** Set by our JSON body parser (app.ts) on a body that does not parse. */
 export const INVALID_JSON = 'NOTIF_INVALID_JSON';
@@ -13,6 +13,7 @@ const NAMES: Record<number, string> = {
   404: 'not_found',
   405: 'method_not_allowed',
   413: 'payload_too_large',
+  409: 'conflict',
   415: 'unsupported_media_type',
   429: 'too_many_requests',
 };
@@ -26,6 +27,8 @@ export function installErrorHandlers(app: FastifyInstance): void {
   app.setErrorHandler((err: FastifyError, req, reply) => {
     if (err instanceof InvalidPayloadError)
       return reply.code(400).send({ error: 'validation_failed', issues: err.issues });
+    if (err instanceof IdempotencyKeyReusedError)
+      return reply.code(409).send({ error: 'idempotency_key_reused', message: err.message });
     if (err instanceof RedisUnavailableError) {
       req.log.warn({ err: err.message }, 'request refused: Redis unavailable');
       return reply.code(503).header('retry-after', '5').send({ error: 'redis_unavailable', message: 'Redis is not reachable; nothing was enqueued, retry later' });

@@ -3,6 +3,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import { QUEUES, type QueueName } from '../contract/queues.js';
 import type { RedisClient } from '../redis.js';
 import type { JobOutcome } from '../contract/outcome.js';
+import { withDeadline } from '../deadline.js';
 
 export interface MetricsOptions {
   /** Queue handles to count (the server's producer-side ones). */
@@ -169,12 +170,4 @@ async function lastProgress(q: Queue, client: RedisClient): Promise<number> {
   return Math.max(Number(completed[1] ?? 0), Number(failed[1] ?? 0), dueAt);
 }
 
-function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout;
-  return Promise.race([
-    p,
-    new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
-    }),
-  ]).finally(() => clearTimeout(timer));
-}
+const withTimeout = <T>(p: Promise<T>, ms: number): Promise<T> => withDeadline(p, ms, () => new Error(`timed out after ${ms} ms`));

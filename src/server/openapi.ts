@@ -36,8 +36,9 @@ export function openApiDocument(routes: readonly ApiRoute[]): Json {
         name: 'Idempotency-Key',
         in: 'header',
         required: false,
-        description: 'Becomes the job id: a replay within 24 h answers 200 with the first job id and adds nothing',
-        schema: { type: 'string', pattern: '^[A-Za-z0-9_.@=+-]{1,200}$' },
+        description:
+          'Any 1-255 printable ASCII characters; the job id is derived from it. A replay within 24 h answers 200 with the first job id and adds nothing; the same key with another body answers 409',
+        schema: { type: 'string', pattern: '^[\\x20-\\x7e]{1,255}$' },
       });
     const responses = Object.fromEntries(
       Object.entries(r.responses).map(([status, resp]) => [

@@ -1,3 +1,4 @@
+import { withDeadline } from '../deadline.js';
 import type { RedisClient } from '../redis.js';
 
 /**
@@ -6,11 +7,7 @@ import type { RedisClient } from '../redis.js';
  * right after start-up or right after Redis returns does not fail for nothing.
  */
 export async function pingRedis(connection: RedisClient, timeoutMs: number): Promise<string> {
-  let timer: NodeJS.Timeout | undefined;
   let onReady: (() => void) | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms (connection ${connection.status})`)), timeoutMs);
-  });
   const ready =
     connection.status === 'ready'
       ? Promise.resolve()
@@ -19,9 +16,12 @@ export async function pingRedis(connection: RedisClient, timeoutMs: number): Pro
           connection.once('ready', onReady);
         });
   try {
-    return await Promise.race([ready.then(() => connection.ping()), deadline]);
+    return await withDeadline(
+      ready.then(() => connection.ping()),
+      timeoutMs,
+      () => new Error(`no answer within ${timeoutMs} ms (connection ${connection.status})`),
+    );
   } finally {
-    clearTimeout(timer);
     if (onReady) connection.off('ready', onReady);
   }
 }

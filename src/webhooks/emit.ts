@@ -1,6 +1,7 @@
 import type { Queue } from 'bullmq';
 import type { Config } from '../config.js';
 import { retryPolicy } from '../contract/retry.js';
+import { settlesWithin } from '../deadline.js';
 import type { OutcomeListener, ServiceContext } from '../runtime/types.js';
 import { eventFromOutcome, type WebhookEvent } from './events.js';
 
@@ -33,18 +34,10 @@ export function webhookListener(ctx: ServiceContext): OutcomeListener {
       event = eventFromOutcome(o, job);
       if (!event) return;
       const { id, type } = event;
-      const added = enqueueEvent(ctx.queue('webhook'), ctx.config, event).then(
-        () => true,
-        (err: Error) => {
-          log.error({ eventId: id, type, err: { message: err.message } }, 'webhook event not enqueued');
-          return true;
-        },
+      const added = enqueueEvent(ctx.queue('webhook'), ctx.config, event).catch((err: Error) =>
+        log.error({ eventId: id, type, err: { message: err.message } }, 'webhook event not enqueued'),
       );
-      let timer: NodeJS.Timeout | undefined;
-      const slow = new Promise<false>((r) => (timer = setTimeout(() => r(false), ENQUEUE_WAIT_MS)));
-      const done = await Promise.race([added, slow]);
-      clearTimeout(timer);
-      if (!done) log.warn({ eventId: id, type }, 'webhook event enqueue is slow; not waiting for it');
+      if (!(await settlesWithin(added, ENQUEUE_WAIT_MS))) log.warn({ eventId: id, type }, 'webhook event enqueue is slow; not waiting for it');
     } catch (err) {
       log.error({ eventId: event?.id, err: { message: (err as Error).message } }, 'webhook event not enqueued');
     }

@@ -5,7 +5,7 @@ import { maskRecipients } from '../logger.js';
 import { MESSAGE_QUEUES } from '../contract/queues.js';
 import type { JobOutcome } from '../contract/outcome.js';
 
-/** Outbound events (CONTRACT §6). */
+/** Outbound events (README "Webhooks"). */
 export const EVENT_TYPES = ['meeting.created', 'meeting.failed', 'message.sent', 'message.failed'] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 

@@ -1,7 +1,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 
 /**
- * `X-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<raw body>">` (CONTRACT §6).
+ * `X-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<raw body>">` (README "Webhooks").
  * The timestamp is signed with the body so a captured delivery cannot be replayed later.
  */
 export const SIGNATURE_HEADER = 'X-Signature';

@@ -11,7 +11,7 @@ const idempotent = {
 
 /**
  * POST /v1/emails, /v1/sms, /v1/whatsapp, /v1/meetings: the body is the job payload of
- * CONTRACT §3, validated by the producer client with the workers' own schemas.
+ * README "Queues and payloads", validated by the producer client with the workers' own schemas.
  */
 const enqueueRoute = (
   url: string,
