@@ -116,13 +116,14 @@ export const whatsappPayload = z
   });
 
 export const visioProvider = z.enum(['ZOOM', 'GOOGLE_MEET', 'CUSTOM']);
-export const meetingProvider = z.enum(['ZOOM', 'GOOGLE_MEET']);
+/** The meeting kinds the service creates (VisioKind), as opposed to a `CUSTOM` link. */
+export const visioKind = z.enum(['ZOOM', 'GOOGLE_MEET']);
 
 export const meetingCreatePayload = z.object({
   appointmentId: id,
   scheduledAt: zonedDateTime,
   duration: z.number().int().min(1).max(24 * 60),
-  visioProvider: meetingProvider,
+  visioProvider: visioKind,
   topic: z.string().min(1).max(200).optional(),
   timezone: timeZone.optional(),
   attendees: z.array(emailAddress).max(100).optional(),
