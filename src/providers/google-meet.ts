@@ -1,8 +1,7 @@
 import { createHash } from 'node:crypto';
 import { auth, calendar, type calendar_v3 } from '@googleapis/calendar';
-import { JWT } from 'google-auth-library';
 import { permanent, transient } from '../contract/errors.js';
-import { maskRecipient } from '../logger.js';
+import { delegatedClient, delegationHelp, withoutLibraryRetries, type ServiceAccount } from './google-delegation.js';
 import { delegationRefused, isTokenRequest, mapGoogleError, statusOf } from './google-errors.js';
 import type { CreatedMeeting, MeetingChange, MeetingProvider, MeetingSpec } from './types.js';
 
@@ -30,20 +29,6 @@ export interface GoogleMeetOptions {
 type Event = calendar_v3.Schema$Event;
 type Calendar = calendar_v3.Calendar;
 
-/** The fields of a service account's JSON key this service uses. */
-export interface ServiceAccount {
-  clientEmail: string;
-  privateKey: string;
-  /** The numeric OAuth client id the domain admin authorises (the key's `client_id`). */
-  clientId?: string;
-}
-
-/** The scope domain-wide delegation must grant (README "Google Meet as each host"). */
-export const CALENDAR_SCOPE = 'https://www.googleapis.com/auth/calendar';
-
-/** google-auth-library's JWT client always posts its grant here; an override is applied by an interceptor. */
-const GOOGLE_TOKEN_URL = 'https://oauth2.googleapis.com/token';
-
 /** Hosts whose token clients are kept; beyond this the oldest is dropped (it only costs a new token). */
 const MAX_CACHED_HOSTS = 1_000;
 
@@ -63,18 +48,6 @@ interface Access {
 
 const USER_OWNER = 'user:';
 const CALENDAR_OWNER = 'calendar:';
-
-/** The library retries token and API requests itself (POST included): the queue owns retries. */
-function noLibraryRetries(transporter: { interceptors: { request: { add(i: { resolved: (o: any) => Promise<any> }): void } } }, rewrite?: (o: any) => void) {
-  transporter.interceptors.request.add({
-    resolved: async (o) => {
-      o.retry = false;
-      o.retryConfig = { ...o.retryConfig, retry: 0, noResponseRetries: 0 };
-      rewrite?.(o);
-      return o;
-    },
-  });
-}
 
 /**
  * Calendar event ids are base32hex (a-v, 0-9), 5-1024 characters. Hex is a subset: a
@@ -125,7 +98,7 @@ export function createGoogleMeet(opts: GoogleMeetOptions): MeetingProvider {
       transporterOptions: { timeout: opts.timeoutMs },
     });
     oauth.setCredentials({ refresh_token: refreshToken });
-    noLibraryRetries(oauth.transporter);
+    withoutLibraryRetries(oauth.transporter);
     const cal = calendarOf(oauth);
     return (calendarId: string): Access => ({
       cal,
@@ -148,16 +121,7 @@ export function createGoogleMeet(opts: GoogleMeetOptions): MeetingProvider {
     const key = host.toLowerCase();
     const cached = delegated.get(key);
     if (cached) return cached;
-    const jwt = new JWT({
-      email: sa.clientEmail,
-      key: sa.privateKey,
-      scopes: [CALENDAR_SCOPE],
-      subject: key,
-      transporterOptions: { timeout: opts.timeoutMs },
-    });
-    noLibraryRetries(jwt.transporter, (o) => {
-      if (String(o.url) === GOOGLE_TOKEN_URL && tokenUrl !== GOOGLE_TOKEN_URL) o.url = new URL(tokenUrl);
-    });
+    const jwt = delegatedClient(sa, key, tokenUrl, opts.timeoutMs);
     const access: Access = {
       cal: calendarOf(jwt),
       calendarId: 'primary', // the host's own calendar, as the host sees it
@@ -196,15 +160,7 @@ export function createGoogleMeet(opts: GoogleMeetOptions): MeetingProvider {
 
   /** The SDK's errors to the contract's codes; a refused delegation says what the admin must grant. */
   const mapError = (err: unknown, what: string, a: Access) => {
-    if (delegationRefused(err, tokenUrl)) {
-      const client = opts.serviceAccount?.clientId ? `client ID ${opts.serviceAccount.clientId}` : "the service account's client ID";
-      return permanent(
-        'PROVIDER_AUTH',
-        `google oauth unauthorized_client: domain-wide delegation refused acting as ${maskRecipient(a.hostedBy)}; ` +
-          `in the Google Admin console (Security > Access and data control > API controls > Domain-wide delegation) ` +
-          `authorise ${client} for the scope ${CALENDAR_SCOPE}`,
-      );
-    }
+    if (delegationRefused(err, tokenUrl)) return permanent('PROVIDER_AUTH', `google oauth: ${delegationHelp(opts.serviceAccount, a.hostedBy)}`);
     return mapGoogleError(err, what, tokenUrl, now());
   };
   const pollIntervalMs = opts.pollIntervalMs ?? 250;
