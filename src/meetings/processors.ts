@@ -71,7 +71,7 @@ export async function createMeeting(p: MeetingCreatePayload, deps: MeetingDeps):
     const meeting = (retried && (await provider.recover?.(spec))) || (await provider.create(spec));
     if (meeting.hostFallback)
       deps.logger?.warn(
-        { appointmentId: p.appointmentId, host: p.hostEmail && maskRecipient(p.hostEmail), hostedBy: maskRecipient(meeting.hostedBy) },
+        { appointmentId: p.appointmentId, host: p.hostEmail && maskRecipient(p.hostEmail), hostedBy: maskEmails(meeting.hostedBy) },
         `${p.visioProvider} meeting not created as its host: ${maskEmails(meeting.hostFallback)}`,
       );
     return created(await store(p, spec.timezone, meeting, deps));
