@@ -3,7 +3,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../src/config.js';
 import { doctor } from '../src/doctor/run.js';
 import { MeetingStore } from '../src/meetings/store.js';
-import { eventIdFor } from '../src/providers/google-meet.js';
+import { createGoogleMeet, eventIdFor } from '../src/providers/google-meet.js';
+import { failure } from './support/failure.js';
 import { FakeGoogle } from './fakes/google.js';
 import { FakeZoom } from './fakes/zoom.js';
 import { testEnv } from './support/config.js';
@@ -145,6 +146,51 @@ describe('Google Meet by domain-wide delegation', () => {
     expect(err.message).not.toContain('carla@acme.example');
     expect((await svc.client.queue('meeting').getJob(job.id))!.attemptsMade).toBe(1);
     expect(fake.tokenRequestsBySub.get('carla@acme.example')).toBe(1); // the library did not retry behind the queue
+  });
+});
+
+describe('google meet provider acting as a host', () => {
+  const meet = () =>
+    createGoogleMeet({
+      calendarId: 'primary',
+      serviceAccount: { clientEmail: SA_EMAIL, privateKey, clientId: SA_CLIENT_ID },
+      apiBaseUrl: `${fake.url}/`,
+      tokenUrl: `${fake.url}/token`,
+      timeoutMs: 2_000,
+    });
+  const spec = (appointmentId: string, hostEmail: string) => ({
+    appointmentId,
+    topic: 'Bilan',
+    startTime: tomorrow(),
+    durationMinutes: 30,
+    timezone: 'Europe/Paris',
+    hostEmail,
+  });
+
+  it('a 5xx at the token endpoint is one request and transient: the library does not retry behind the queue', async () => {
+    const before = fake.tokenRequests.length;
+    fake.failNext(1, { status: 503, body: { error: 'temporarily_unavailable' } }, (r) => r.path === '/token');
+    const err = await failure(meet().create(spec('apt-gp-5xx', 'dora@acme.example')));
+    expect(err).toMatchObject({ code: 'PROVIDER_UNAVAILABLE', kind: 'transient' });
+    expect(fake.tokenRequests.length - before).toBe(1);
+  });
+
+  it("after a 401 the host's token is renewed once, for that host only", async () => {
+    const m = meet();
+    await m.create(spec('apt-gp-401a', 'emil@acme.example'));
+    fake.revokeTokens();
+    const before = fake.tokenRequestsBySub.get('emil@acme.example')!;
+    const made = await m.create(spec('apt-gp-401b', 'emil@acme.example'));
+    expect(made).toMatchObject({ hostedBy: 'emil@acme.example', owner: 'user:emil@acme.example' });
+    expect(fake.tokenRequestsBySub.get('emil@acme.example')! - before).toBe(1);
+  });
+
+  it('the same host in another case is the same calendar and the same token', async () => {
+    const m = meet();
+    await m.create(spec('apt-gp-case1', 'fanny@acme.example'));
+    await m.create(spec('apt-gp-case2', 'Fanny@ACME.example'));
+    expect(fake.tokenRequestsBySub.get('fanny@acme.example')).toBe(1);
+    expect(fake.calendarOf('fanny@acme.example').size).toBe(2);
   });
 });
 

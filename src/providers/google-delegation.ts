@@ -9,7 +9,7 @@ export interface ServiceAccount {
   clientId?: string;
 }
 
-/** The scope domain-wide delegation must grant (README "Google Meet in each host's calendar"). */
+/** The scope domain-wide delegation must grant (README "Meetings owned by the host"). */
 export const CALENDAR_SCOPE = 'https://www.googleapis.com/auth/calendar';
 
 /** google-auth-library's JWT client always posts its grant here, whatever the options say. */

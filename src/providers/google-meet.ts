@@ -77,7 +77,7 @@ const joinUrlOf = (e: Event) =>
 export function createGoogleMeet(opts: GoogleMeetOptions): MeetingProvider {
   const now = opts.now ?? Date.now;
   const tokenUrl = opts.tokenUrl;
-  const calendarOf = (authClient: any): Calendar =>
+  const calendarOf = (authClient: calendar_v3.Options['auth']): Calendar =>
     calendar({
       version: 'v3',
       auth: authClient,
@@ -134,7 +134,7 @@ export function createGoogleMeet(opts: GoogleMeetOptions): MeetingProvider {
     return access;
   }
 
-  /** Who a new meeting belongs to (README "Google Meet as each host"). */
+  /** Who a new meeting belongs to (README "Meetings owned by the host"). */
   const accessForCreate = (spec: MeetingSpec): Access =>
     spec.hostEmail && opts.serviceAccount ? actingAs(spec.hostEmail) : defaultAccess();
 
@@ -163,6 +163,7 @@ export function createGoogleMeet(opts: GoogleMeetOptions): MeetingProvider {
     if (delegationRefused(err, tokenUrl)) return permanent('PROVIDER_AUTH', `google oauth: ${delegationHelp(opts.serviceAccount, a.hostedBy)}`);
     return mapGoogleError(err, what, tokenUrl, now());
   };
+
   const pollIntervalMs = opts.pollIntervalMs ?? 250;
   const pollAttempts = opts.pollAttempts ?? 6;
 
