@@ -248,6 +248,12 @@ describe('npm run doctor with hosts', () => {
     expect(single['google-meet']!.detail).toMatch(/^mode: refresh token: token refreshed/);
   });
 
+  it('fails the Zoom row in host mode when the app lacks the admin meeting scope', async () => {
+    zoom.failNext(1, { status: 200, body: { access_token: 'zt', token_type: 'bearer', expires_in: 3599, scope: 'meeting:write:meeting' } }, (r) => r.path === '/oauth/token');
+    const rows = await rowsOf({ ...zoomEnv(), ZOOM_HOST_FROM_APPOINTMENT: 'true' });
+    expect(rows.zoom).toMatchObject({ ok: false, detail: expect.stringMatching(/lacks meeting:write:meeting:admin/) });
+  });
+
   it('fails the Google row with what to grant when delegation is refused', async () => {
     fake.refusedSubs.add('desk@acme.example');
     const rows = await rowsOf(delegationEnv({ GOOGLE_DEFAULT_HOST: 'desk@acme.example' }));

@@ -65,8 +65,12 @@ export async function checkZoom(c: Opt<Config['zoom']>, timeoutMs: number): Prom
   const mode = c.hostFromAppointment
     ? `mode: host from appointment (each meeting under its host's Zoom user, else ${c.userId})`
     : `mode: single user (every meeting under ${c.userId})`;
-  if (a.status === 200 && a.body?.access_token) return { ok: true, detail: `${mode}; token granted${a.body.scope ? ` (scopes: ${a.body.scope})` : ''}` };
-  return { ok: false, detail: `${mode}; ${reasonOf(a)}` };
+  if (a.status !== 200 || !a.body?.access_token) return { ok: false, detail: `${mode}; ${reasonOf(a)}` };
+  const scope = String(a.body.scope ?? '');
+  // Creating meetings for other users of the account takes the admin scope (granular or classic).
+  if (c.hostFromAppointment && scope && !/\bmeeting:write(:meeting)?:admin\b/.test(scope))
+    return { ok: false, detail: `${mode}; the app lacks meeting:write:meeting:admin, needed to create meetings for other users (scopes: ${scope})` };
+  return { ok: true, detail: `${mode}; token granted${scope ? ` (scopes: ${scope})` : ''}` };
 }
 
 /** Google: each configured mode; a mode that fails fails the row. */
