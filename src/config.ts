@@ -1,4 +1,6 @@
-import { cleanEnv, makeValidator, num, port, str, url, EnvError, EnvMissingError } from 'envalid';
+import { createPrivateKey } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { bool, cleanEnv, email, makeValidator, num, port, str, url, EnvError, EnvMissingError } from 'envalid';
 import { isTimeZone } from './contract/time.js';
 import { QUEUES, type QueueName } from './contract/queues.js';
 
@@ -83,12 +85,15 @@ const specs = {
   ZOOM_API_SECRET: optional('Zoom S2S OAuth client secret'),
   ZOOM_ACCOUNT_ID: optional('Zoom account id'),
   ZOOM_USER_ID: str({ default: 'me' }),
+  ZOOM_HOST_FROM_APPOINTMENT: bool({ default: false, docs: 'create each meeting as the Zoom user whose email is the host\'s' }),
   ZOOM_API_BASE_URL: url({ default: 'https://api.zoom.us/v2' }),
   ZOOM_OAUTH_BASE_URL: url({ default: 'https://zoom.us' }),
   GOOGLE_CLIENT_ID: optional('Google OAuth client id'),
   GOOGLE_CLIENT_SECRET: optional('Google OAuth client secret'),
   GOOGLE_REFRESH_TOKEN: optional('Google OAuth refresh token'),
   GOOGLE_CALENDAR_ID: str({ default: 'primary' }),
+  GOOGLE_SERVICE_ACCOUNT_KEY: optional('service account JSON key (or a path to it) with domain-wide delegation'),
+  GOOGLE_DEFAULT_HOST: email({ default: undefined, docs: 'user acted as for a meeting without a host email' }),
   GOOGLE_API_BASE_URL: url({ default: 'https://www.googleapis.com/' }),
   GOOGLE_OAUTH_TOKEN_URL: url({ default: 'https://oauth2.googleapis.com/token' }),
   WEBHOOK_URL: optionalUrl('outbound events receiver'),
@@ -176,6 +181,43 @@ function fail(variable: string, why: string): never {
 
 const E164 = /^\+[1-9]\d{6,14}$/;
 
+/**
+ * GOOGLE_SERVICE_ACCOUNT_KEY: the JSON key itself, or a path to the file. Errors name the
+ * variable and never quote the value (it holds the private key).
+ */
+export function parseServiceAccountKey(value: string): { clientEmail: string; privateKey: string; clientId?: string } {
+  const V = 'GOOGLE_SERVICE_ACCOUNT_KEY';
+  let text = value.trim();
+  if (!text.startsWith('{')) {
+    try {
+      text = readFileSync(text, 'utf8');
+    } catch {
+      fail(V, "expected the service account's JSON key, or the path of a readable file holding it");
+    }
+  }
+  let key: Record<string, unknown>;
+  try {
+    key = JSON.parse(text);
+  } catch {
+    // JSON.parse's message quotes the input: not repeated here.
+    fail(V, "is not valid JSON (expected the service account's JSON key, as downloaded)");
+  }
+  if (!key || typeof key !== 'object') fail(V, "expected a JSON object (the service account's key)");
+  if (key.type !== undefined && key.type !== 'service_account') fail(V, `type is "${String(key.type)}", expected "service_account"`);
+  if (typeof key.client_email !== 'string' || !key.client_email.includes('@')) fail(V, 'client_email is missing');
+  if (typeof key.private_key !== 'string' || !key.private_key) fail(V, 'private_key is missing');
+  try {
+    createPrivateKey(key.private_key);
+  } catch {
+    fail(V, 'private_key is not a PEM private key (keep the key\'s "\\n" escapes as they are in the file)');
+  }
+  return {
+    clientEmail: key.client_email,
+    privateKey: key.private_key,
+    ...(typeof key.client_id === 'string' && { clientId: key.client_id }),
+  };
+}
+
 /** Reads and validates the environment once; everything else receives the result. */
 export function loadConfig(env: Env = process.env) {
   // `FOO=` in a .env file means "not set", as in the shipped .env.example.
@@ -208,6 +250,10 @@ export function loadConfig(env: Env = process.env) {
       return [q, { concurrency, rateLimit: (e as unknown as Record<string, RateLimit | 'off'>)[`${u}_RATE_LIMIT`]! }];
     }),
   ) as Record<QueueName, QueueSettings>;
+
+  const serviceAccount = has(e.GOOGLE_SERVICE_ACCOUNT_KEY) ? parseServiceAccountKey(e.GOOGLE_SERVICE_ACCOUNT_KEY) : undefined;
+  const googleRefresh = has(e.GOOGLE_CLIENT_ID) && has(e.GOOGLE_CLIENT_SECRET) && has(e.GOOGLE_REFRESH_TOKEN);
+  if (has(e.GOOGLE_DEFAULT_HOST) && !serviceAccount) fail('GOOGLE_DEFAULT_HOST', 'needs GOOGLE_SERVICE_ACCOUNT_KEY (it is acted as by domain-wide delegation)');
 
   const twilio =
     has(e.TWILIO_ACCOUNT_SID) && has(e.TWILIO_AUTH_TOKEN)
@@ -249,17 +295,18 @@ export function loadConfig(env: Env = process.env) {
             clientSecret: e.ZOOM_API_SECRET,
             accountId: e.ZOOM_ACCOUNT_ID,
             userId: e.ZOOM_USER_ID,
+            hostFromAppointment: e.ZOOM_HOST_FROM_APPOINTMENT,
             apiBaseUrl: e.ZOOM_API_BASE_URL.replace(/\/+$/, ''),
             oauthBaseUrl: e.ZOOM_OAUTH_BASE_URL.replace(/\/+$/, ''),
           }
         : undefined,
     zoomHalfConfigured: (has(e.ZOOM_API_KEY) || has(e.ZOOM_API_SECRET)) && !has(e.ZOOM_ACCOUNT_ID),
     google:
-      has(e.GOOGLE_CLIENT_ID) && has(e.GOOGLE_CLIENT_SECRET) && has(e.GOOGLE_REFRESH_TOKEN)
+      googleRefresh || serviceAccount
         ? {
-            clientId: e.GOOGLE_CLIENT_ID,
-            clientSecret: e.GOOGLE_CLIENT_SECRET,
-            refreshToken: e.GOOGLE_REFRESH_TOKEN,
+            ...(googleRefresh && { clientId: e.GOOGLE_CLIENT_ID, clientSecret: e.GOOGLE_CLIENT_SECRET, refreshToken: e.GOOGLE_REFRESH_TOKEN }),
+            ...(serviceAccount && { serviceAccount }),
+            ...(has(e.GOOGLE_DEFAULT_HOST) && { defaultHost: e.GOOGLE_DEFAULT_HOST }),
             calendarId: e.GOOGLE_CALENDAR_ID,
             apiBaseUrl: e.GOOGLE_API_BASE_URL,
             tokenUrl: e.GOOGLE_OAUTH_TOKEN_URL,
@@ -310,7 +357,9 @@ export function integrations(c: Config): Integration[] {
             ? 'ZOOM_ACCOUNT_ID not set: Zoom retired API-key apps, create a Server-to-Server OAuth app'
             : 'ZOOM_API_KEY/ZOOM_API_SECRET/ZOOM_ACCOUNT_ID not set',
         ),
-    c.google ? on('google-meet') : off('google-meet', 'GOOGLE_CLIENT_ID/GOOGLE_CLIENT_SECRET/GOOGLE_REFRESH_TOKEN not set'),
+    c.google
+      ? on('google-meet')
+      : off('google-meet', 'GOOGLE_CLIENT_ID/GOOGLE_CLIENT_SECRET/GOOGLE_REFRESH_TOKEN or GOOGLE_SERVICE_ACCOUNT_KEY not set'),
     c.webhook ? on('webhooks') : off('webhooks', 'WEBHOOK_URL not set'),
   ];
 }

@@ -7,7 +7,7 @@ export type { Logger };
  * credentials, and message content (bodies, subjects, template variables).
  */
 const REDACT_KEYS = [
-  'apiKey', 'authToken', 'token', 'accessToken', 'refreshToken', 'clientSecret', 'secret', 'password',
+  'apiKey', 'authToken', 'token', 'accessToken', 'refreshToken', 'clientSecret', 'secret', 'password', 'privateKey', 'private_key',
   'authorization', 'Authorization', 'headers.authorization', 'body', 'html', 'text', 'subject', 'contentVariables',
   'data', 'payload',
 ];

@@ -172,6 +172,7 @@ describe('meeting jobs on Zoom', () => {
       visioUrl: made.join_url,
       visioMeetingId: String(made.id),
       password: made.password,
+      hostedBy: 'me',
     });
     // The host's start_url (it carries a host key) is neither returned nor stored.
     const stored = await svc.ctx.connection.get(`${svc.config.redis.prefix}:meetings:apt-zoom-1`);

@@ -24,6 +24,8 @@ export function meetingCreateData(a: Appointment & { visioProvider: 'ZOOM' | 'GO
     topic: a.title,
     timezone: a.timezone ?? defaults.timezone,
     ...(attendees.length > 0 && { attendees: [...new Set(attendees)] }),
+    // The meeting is owned by the host where the provider is set up for it (README "Meetings owned by the host").
+    ...(a.host?.email && { hostEmail: a.host.email }),
   };
 }
 

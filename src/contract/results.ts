@@ -20,6 +20,10 @@ export interface MeetingCreated {
   visioUrl: string;
   visioMeetingId: string;
   password?: string;
+  /** Who owns the meeting: the Zoom user or the Google calendar it was created in. */
+  hostedBy?: string;
+  /** Present when the meeting could not be created as the host: why, and who hosts it instead. */
+  hostFallback?: string;
 }
 
 export const skipped = (reason: string): Skipped => ({ status: 'skipped', reason });

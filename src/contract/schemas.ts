@@ -127,6 +127,8 @@ export const meetingCreatePayload = z.object({
   topic: z.string().min(1).max(200).optional(),
   timezone: timeZone.optional(),
   attendees: z.array(emailAddress).max(100).optional(),
+  /** The appointment's host: the meeting is created as this Zoom user / in this Google calendar when so configured. */
+  hostEmail: emailAddress.optional(),
 });
 
 const person = z.object({

@@ -1,4 +1,6 @@
 import type { Config } from '../config.js';
+import { maskRecipient } from '../logger.js';
+import { delegatedClient, delegationHelp, type ServiceAccount } from '../providers/google-delegation.js';
 import { basic, call, reasonOf, trimSlash } from './http.js';
 
 /** The outcome of one harmless credential check: nothing is sent, created or changed. */
@@ -60,12 +62,33 @@ export async function checkZoom(c: Opt<Config['zoom']>, timeoutMs: number): Prom
     },
     timeoutMs,
   );
-  if (a.status === 200 && a.body?.access_token) return { ok: true, detail: `token granted${a.body.scope ? ` (scopes: ${a.body.scope})` : ''}` };
-  return { ok: false, detail: reasonOf(a) };
+  const mode = c.hostFromAppointment
+    ? `mode: host from appointment (each meeting under its host's Zoom user, else ${c.userId})`
+    : `mode: single user (every meeting under ${c.userId})`;
+  if (a.status !== 200 || !a.body?.access_token) return { ok: false, detail: `${mode}; ${reasonOf(a)}` };
+  const scope = String(a.body.scope ?? '');
+  // Creating meetings for other users of the account takes the admin scope (granular or classic).
+  if (c.hostFromAppointment && scope && !/\bmeeting:write(:meeting)?:admin\b/.test(scope))
+    return { ok: false, detail: `${mode}; the app lacks meeting:write:meeting:admin, needed to create meetings for other users (scopes: ${scope})` };
+  return { ok: true, detail: `${mode}; token granted${scope ? ` (scopes: ${scope})` : ''}` };
+}
+
+/** Google: each configured mode; a mode that fails fails the row. */
+export async function checkGoogle(c: Opt<Config['google']>, timeoutMs: number): Promise<CheckResult> {
+  const parts = await Promise.all([
+    c.clientId && c.clientSecret && c.refreshToken ? checkGoogleRefresh({ ...c, clientId: c.clientId, clientSecret: c.clientSecret, refreshToken: c.refreshToken }, timeoutMs) : undefined,
+    c.serviceAccount ? checkGoogleDelegation(c.serviceAccount, c.defaultHost, c.tokenUrl, timeoutMs) : undefined,
+  ]);
+  const done = parts.filter((p): p is CheckResult => !!p);
+  return { ok: done.every((p) => p.ok), detail: done.map((p) => p.detail).join('; ') };
 }
 
 /** Google OAuth 2.0: refresh the access token, as the Calendar client does before each call. */
-export async function checkGoogle(c: Opt<Config['google']>, timeoutMs: number): Promise<CheckResult> {
+async function checkGoogleRefresh(
+  c: { clientId: string; clientSecret: string; refreshToken: string; tokenUrl: string },
+  timeoutMs: number,
+): Promise<CheckResult> {
+  const mode = 'mode: refresh token';
   const a = await call(
     c.tokenUrl,
     {
@@ -80,11 +103,29 @@ export async function checkGoogle(c: Opt<Config['google']>, timeoutMs: number): 
     },
     timeoutMs,
   );
-  if (a.status !== 200 || !a.body?.access_token) return { ok: false, detail: reasonOf(a) };
+  if (a.status !== 200 || !a.body?.access_token) return { ok: false, detail: `${mode}: ${reasonOf(a)}` };
   const scope = String(a.body.scope ?? '');
   if (scope && !/auth\/calendar(\.events)?\b/.test(scope))
-    return { ok: false, detail: `token granted without a Calendar scope (got: ${scope})` };
-  return { ok: true, detail: `token refreshed${scope ? ` (scopes: ${scope})` : ''}` };
+    return { ok: false, detail: `${mode}: token granted without a Calendar scope (got: ${scope})` };
+  return { ok: true, detail: `${mode}: token refreshed${scope ? ` (scopes: ${scope})` : ''}` };
+}
+
+/**
+ * Domain-wide delegation: a token acting as GOOGLE_DEFAULT_HOST proves the admin granted the
+ * Calendar scope to the service account. Without a default host there is nobody to act as.
+ */
+async function checkGoogleDelegation(sa: ServiceAccount, host: string | undefined, tokenUrl: string, timeoutMs: number): Promise<CheckResult> {
+  const mode = `mode: domain-wide delegation (${sa.clientEmail})`;
+  if (!host) return { ok: true, detail: `${mode}: grant not tested; set GOOGLE_DEFAULT_HOST to test it with a token for that user` };
+  try {
+    await delegatedClient(sa, host, tokenUrl, timeoutMs).getAccessToken();
+    return { ok: true, detail: `${mode}: token granted acting as ${maskRecipient(host)}` };
+  } catch (err) {
+    const e = err as { response?: { status?: number; data?: { error?: string; error_description?: string } }; message?: string };
+    if (e.response?.data?.error === 'unauthorized_client') return { ok: false, detail: `${mode}: ${delegationHelp(sa, host)}` };
+    if (e.response?.status) return { ok: false, detail: `${mode}: ${reasonOf({ status: e.response.status, body: e.response.data })}` };
+    return { ok: false, detail: `${mode}: ${e.message ?? String(err)}` };
+  }
 }
 
 /** Outbound webhooks: only reachability. A real delivery would be an event the receiver acts on. */

@@ -19,12 +19,13 @@ function meetingHandlers(ctx: ServiceContext): QueueHandler[] {
   // update/delete learn their provider from the stored meeting, inside run(): remember it
   // per job object for the runtime's log line, which asks after run().
   const used = new WeakMap<Job, VisioKind>();
-  const deps = (job: Job): MeetingDeps => ({
+  const deps = (job: Job, logger: MeetingDeps['logger']): MeetingDeps => ({
     providers: ctx.providers.meetings ?? {},
     store,
     defaultTimezone: ctx.config.defaults.timezone,
     defaultTopic: DEFAULT_TOPIC[ctx.config.defaults.locale],
     onProvider: (kind) => used.set(job, kind),
+    logger,
   });
   /**
    * The producer names create jobs `meeting-create-<appointmentId>`. Once that meeting is
@@ -45,11 +46,11 @@ function meetingHandlers(ctx: ServiceContext): QueueHandler[] {
         const kind = used.get(job) ?? (job.data as { visioProvider?: VisioKind } | undefined)?.visioProvider;
         return (kind && PROVIDER_NAME[kind]) ?? 'none';
       },
-      run: (job) => {
+      run: (job, jc) => {
         expectName(job, 'create', 'update', 'delete');
-        if (job.name === 'create') return createMeeting(parsePayload(meetingCreatePayload, job.data), deps(job));
-        if (job.name === 'update') return updateMeeting(parsePayload(meetingUpdatePayload, job.data), deps(job));
-        return deleteAndForget(parsePayload(meetingDeletePayload, job.data), deps(job));
+        if (job.name === 'create') return createMeeting(parsePayload(meetingCreatePayload, job.data), deps(job, jc.logger));
+        if (job.name === 'update') return updateMeeting(parsePayload(meetingUpdatePayload, job.data), deps(job, jc.logger));
+        return deleteAndForget(parsePayload(meetingDeletePayload, job.data), deps(job, jc.logger));
       },
     },
   ];

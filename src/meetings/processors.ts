@@ -2,7 +2,8 @@ import { permanent, transient } from '../contract/errors.js';
 import { skipped, type MeetingCreated, type MeetingDeleted, type MeetingUpdated, type Skipped } from '../contract/results.js';
 import type { MeetingCreatePayload, MeetingDeletePayload, MeetingUpdatePayload } from '../contract/schemas.js';
 import type { MeetingStore, StoredMeeting } from './store.js';
-import type { MeetingProvider, VisioKind } from '../providers/types.js';
+import type { CreatedMeeting, MeetingProvider, VisioKind } from '../providers/types.js';
+import { maskRecipient, type Logger } from '../logger.js';
 
 export interface MeetingDeps {
   providers: Partial<Record<VisioKind, MeetingProvider>>;
@@ -12,11 +13,14 @@ export interface MeetingDeps {
   defaultTopic: string;
   /** Told which provider the job turned out to use, for the log line. */
   onProvider?: (kind: VisioKind) => void;
+  /** For the warning when a meeting could not be created as its host. */
+  logger?: Pick<Logger, 'warn'>;
 }
 
 const NOT_CONFIGURED: Record<VisioKind, string> = {
   ZOOM: 'Zoom is not configured: set ZOOM_API_KEY, ZOOM_API_SECRET and ZOOM_ACCOUNT_ID (a Server-to-Server OAuth app)',
-  GOOGLE_MEET: 'Google Meet is not configured: set GOOGLE_CLIENT_ID, GOOGLE_CLIENT_SECRET and GOOGLE_REFRESH_TOKEN',
+  GOOGLE_MEET:
+    'Google Meet is not configured: set GOOGLE_CLIENT_ID, GOOGLE_CLIENT_SECRET and GOOGLE_REFRESH_TOKEN, or GOOGLE_SERVICE_ACCOUNT_KEY (domain-wide delegation)',
 };
 
 const created = (m: StoredMeeting): MeetingCreated => ({
@@ -25,6 +29,8 @@ const created = (m: StoredMeeting): MeetingCreated => ({
   visioUrl: m.visioUrl,
   visioMeetingId: m.meetingId,
   ...(m.password && { password: m.password }),
+  ...(m.hostedBy && { hostedBy: m.hostedBy }),
+  ...(m.hostFallback && { hostFallback: m.hostFallback }),
 });
 
 /**
@@ -51,6 +57,7 @@ export async function createMeeting(p: MeetingCreatePayload, deps: MeetingDeps):
     durationMinutes: p.duration,
     timezone: p.timezone ?? deps.defaultTimezone,
     ...(p.attendees && { attendees: p.attendees }),
+    ...(p.hostEmail && { hostEmail: p.hostEmail }),
   };
   const unlock = await deps.store.lock(p.appointmentId, CREATE_LOCK_MS);
   // Retried with backoff: by then the holder has stored its meeting, and the check above returns it.
@@ -62,6 +69,11 @@ export async function createMeeting(p: MeetingCreatePayload, deps: MeetingDeps):
     // have created the meeting: look for it before creating another.
     const retried = await deps.store.markAttempt(p.appointmentId);
     const meeting = (retried && (await provider.recover?.(spec))) || (await provider.create(spec));
+    if (meeting.hostFallback)
+      deps.logger?.warn(
+        { appointmentId: p.appointmentId, host: p.hostEmail && maskRecipient(p.hostEmail), hostedBy: maskEmails(meeting.hostedBy) },
+        `${p.visioProvider} meeting not created as its host: ${maskEmails(meeting.hostFallback)}`,
+      );
     return created(await store(p, spec.timezone, meeting, deps));
   } finally {
     await unlock();
@@ -74,7 +86,7 @@ const CREATE_LOCK_MS = 60_000;
 async function store(
   p: MeetingCreatePayload,
   timezone: string,
-  meeting: { meetingId: string; joinUrl: string; password?: string },
+  meeting: CreatedMeeting,
   deps: MeetingDeps,
 ): Promise<StoredMeeting> {
   const record: StoredMeeting = {
@@ -83,6 +95,9 @@ async function store(
     meetingId: meeting.meetingId,
     visioUrl: meeting.joinUrl,
     ...(meeting.password && { password: meeting.password }),
+    hostedBy: meeting.hostedBy,
+    ...(meeting.hostFallback && { hostFallback: meeting.hostFallback }),
+    ...(meeting.owner && { owner: meeting.owner }),
     scheduledAt: p.scheduledAt,
     duration: p.duration,
     timezone,
@@ -91,6 +106,11 @@ async function store(
   await deps.store.save(record);
   return record;
 }
+
+/** Moves and deletions go to the owner the meeting was created under. */
+const ownerOf = (m: StoredMeeting) => m.owner ?? m.hostedBy;
+
+const maskEmails = (s: string) => s.replace(/[^\s<>()"'`,;:]+@[^\s<>()"'`,;:]+/g, maskRecipient);
 
 const nothingStored = (appointmentId: string) =>
   skipped(`no meeting created by this service for appointment ${appointmentId}`);
@@ -103,12 +123,11 @@ export async function updateMeeting(p: MeetingUpdatePayload, deps: MeetingDeps):
   const provider = deps.providers[stored.visioProvider];
   if (!provider) return skipped(NOT_CONFIGURED[stored.visioProvider]);
   const timezone = p.timezone ?? stored.timezone ?? deps.defaultTimezone;
-  await provider.update(stored.meetingId, {
-    startTime: p.scheduledAt,
-    durationMinutes: p.duration,
-    timezone,
-    ...(p.topic && { topic: p.topic }),
-  });
+  await provider.update(
+    stored.meetingId,
+    { startTime: p.scheduledAt, durationMinutes: p.duration, timezone, ...(p.topic && { topic: p.topic }) },
+    ownerOf(stored),
+  );
   await deps.store.save({ ...stored, scheduledAt: p.scheduledAt, duration: p.duration, timezone });
   return { status: 'updated', visioProvider: stored.visioProvider, visioUrl: stored.visioUrl, visioMeetingId: stored.meetingId };
 }
@@ -120,7 +139,7 @@ export async function deleteMeeting(p: MeetingDeletePayload, deps: MeetingDeps):
   deps.onProvider?.(stored.visioProvider);
   const provider = deps.providers[stored.visioProvider];
   if (!provider) return skipped(NOT_CONFIGURED[stored.visioProvider]);
-  await provider.remove(stored.meetingId);
+  await provider.remove(stored.meetingId, ownerOf(stored));
   // Forgotten only once the provider confirmed: a crash in between re-runs into a 404, i.e. success.
   await deps.store.delete(p.appointmentId);
   return { status: 'deleted', visioProvider: stored.visioProvider, visioMeetingId: stored.meetingId };

@@ -13,6 +13,11 @@ export interface StoredMeeting {
   duration: number;
   /** The zone the meeting is shown in: a move that names none keeps it. */
   timezone?: string;
+  /** Who owns the meeting (the result's `hostedBy`); absent on records written before hosts existed. */
+  hostedBy?: string;
+  hostFallback?: string;
+  /** The provider's handle on the owner: moves and deletions go to the same user / calendar. */
+  owner?: string;
   createdAt: string;
 }
 

@@ -38,6 +38,14 @@ export function isTokenRequest(err: unknown, tokenUrl: string): boolean {
   }
 }
 
+/**
+ * The token endpoint refused a domain-wide delegation grant: the Workspace admin has not
+ * authorised the service account's client id for the scope (or not for this user's domain).
+ */
+export function delegationRefused(err: unknown, tokenUrl: string): boolean {
+  return isTokenRequest(err, tokenUrl) && (err as GaxiosLike)?.response?.data?.error === 'unauthorized_client';
+}
+
 /** Maps the SDK's errors (token refresh or Calendar call) to the contract's codes. */
 export function mapGoogleError(err: unknown, what: string, tokenUrl: string, now = Date.now()): ProviderError {
   const e = (err ?? {}) as GaxiosLike;

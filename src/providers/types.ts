@@ -62,6 +62,8 @@ export interface MeetingSpec {
   /** IANA zone the meeting is shown in. */
   timezone: string;
   attendees?: string[];
+  /** The appointment's host: providers that can create the meeting as this user do (README "Meetings owned by the host"). */
+  hostEmail?: string;
 }
 
 export interface MeetingChange {
@@ -76,6 +78,15 @@ export interface CreatedMeeting {
   meetingId: string;
   joinUrl: string;
   password?: string;
+  /** Who owns the meeting: the Zoom user or the Google calendar it was created in. */
+  hostedBy: string;
+  /** Set when the meeting could not be created as the host asked for: why, and who hosts it instead. */
+  hostFallback?: string;
+  /**
+   * The provider's handle on the owner, stored with the meeting and handed back to
+   * `update` / `remove` so they act on the same owner. Absent: `hostedBy` is the handle.
+   */
+  owner?: string;
 }
 
 export interface MeetingProvider {
@@ -87,7 +98,8 @@ export interface MeetingProvider {
    * the meeting that attempt may have created, if the provider can find it.
    */
   recover?(spec: MeetingSpec): Promise<CreatedMeeting | undefined>;
-  update(meetingId: string, change: MeetingChange): Promise<void>;
+  /** `owner`: what `create` returned (`owner`, else `hostedBy`); absent for meetings stored before hosts existed. */
+  update(meetingId: string, change: MeetingChange, owner?: string): Promise<void>;
   /** Resolves when the meeting is gone, including when it already was. */
-  remove(meetingId: string): Promise<void>;
+  remove(meetingId: string, owner?: string): Promise<void>;
 }

@@ -14,10 +14,13 @@ export interface FakeZoomMeeting {
   join_url: string;
   created_at: string;
   settings: Record<string, unknown>;
+  /** Fake-only: the user (`/users/{user}/meetings`, lower-cased) the meeting was created under. */
+  createdUnder: string;
 }
 
 const error = (status: number, code: number, message: string): FakeReply => ({ status, body: { code, message } });
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const userOf = (r: RecordedRequest) => decodeURIComponent(r.path.split('/')[3] ?? '').toLowerCase();
 
 /**
  * Zoom: the OAuth token endpoint (`/oauth/token`, account_credentials grant) and the
@@ -33,6 +36,11 @@ export class FakeZoom extends FakeServer {
   tokenLifetime = 3599;
   /** Creation stores the meeting, then waits this long before answering. */
   createReplyDelayMs = 0;
+  /**
+   * The account's users (emails or ids; `me` always exists). Unset: every user exists. Set:
+   * the others get Zoom's 404 with code 1001, "User does not exist".
+   */
+  users?: Set<string>;
 
   constructor(
     readonly clientId = 'zoom-client-id',
@@ -83,8 +91,19 @@ export class FakeZoom extends FakeServer {
     return h.startsWith('Bearer ') && this.validTokens.has(h.slice('Bearer '.length));
   }
 
+  /** Meetings created under a user, live ones. */
+  meetingsOf(user: string): FakeZoomMeeting[] {
+    return [...this.meetings.values()].filter((m) => m.createdUnder === user.toLowerCase());
+  }
+
+  private knows(user: string): boolean {
+    return !this.users || user === 'me' || [...this.users].some((u) => u.toLowerCase() === user);
+  }
+
   private async create(r: RecordedRequest): Promise<FakeReply> {
     if (!this.authorized(r)) return error(401, 124, 'Invalid access token.');
+    const user = userOf(r);
+    if (!this.knows(user)) return error(404, 1001, `User does not exist: ${user}.`);
     const b = r.body ?? {};
     if (!b.topic || b.type !== 2 || !b.start_time || !b.duration) return error(400, 300, 'Invalid meeting parameters.');
     const id = ++this.meetingSeq;
@@ -103,6 +122,7 @@ export class FakeZoom extends FakeServer {
       join_url: `https://zoom.example/j/${id}?pwd=${password}`,
       created_at: new Date().toISOString(),
       settings: b.settings ?? {},
+      createdUnder: user,
     };
     this.meetings.set(id, m);
     if (this.createReplyDelayMs > 0) await sleep(this.createReplyDelayMs);
@@ -111,8 +131,10 @@ export class FakeZoom extends FakeServer {
 
   private list(r: RecordedRequest): FakeReply {
     if (!this.authorized(r)) return error(401, 124, 'Invalid access token.');
-    // The list carries no passcode, like Zoom's.
-    const meetings = [...this.meetings.values()].map(({ password: _p, settings: _s, ...m }) => m);
+    const user = userOf(r);
+    if (!this.knows(user)) return error(404, 1001, `User does not exist: ${user}.`);
+    // The list carries no passcode, like Zoom's; only the user's own meetings.
+    const meetings = this.meetingsOf(user).map(({ password: _p, settings: _s, createdUnder: _u, ...m }) => m);
     return { status: 200, body: { page_size: 300, total_records: meetings.length, next_page_token: '', meetings } };
   }
 
