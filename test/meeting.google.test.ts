@@ -89,25 +89,25 @@ describe('google meet provider', () => {
     await meet.create(spec('apt-g-401a'));
     const before = fake.tokenRequests.length;
     fake.revokeTokens();
-    await expect(meet.create(spec('apt-g-401b'))).resolves.toMatchObject({ joinUrl: expect.stringMatching(/^https:\/\/meet\.google\.com\//) });
+    await expect(meet.create(spec('apt-g-401b'))).resolves.toMatchObject({ visioUrl: expect.stringMatching(/^https:\/\/meet\.google\.com\//) });
     expect(fake.tokenRequests.length - before).toBe(1);
   });
 
   it('counts deleting an event already deleted (410) or unknown (404) as done', async () => {
     const meet = createGoogleMeet(googleOpts());
     const m = await meet.create(spec('apt-g-gone'));
-    await meet.remove(m.meetingId);
-    await expect(meet.remove(m.meetingId)).resolves.toBeUndefined();
+    await meet.remove(m.visioMeetingId);
+    await expect(meet.remove(m.visioMeetingId)).resolves.toBeUndefined();
     await expect(meet.remove('0123456789abcdef')).resolves.toBeUndefined();
   });
 
   it('revives its own event after a cancellation when the appointment is created again', async () => {
     const meet = createGoogleMeet(googleOpts());
     const m = await meet.create(spec('apt-g-revive'));
-    await meet.remove(m.meetingId);
+    await meet.remove(m.visioMeetingId);
     const again = await meet.create(spec('apt-g-revive'));
-    expect(again.meetingId).toBe(m.meetingId);
-    expect(fake.events.get(m.meetingId)!.status).toBe('confirmed');
+    expect(again.visioMeetingId).toBe(m.visioMeetingId);
+    expect(fake.events.get(m.visioMeetingId)!.status).toBe('confirmed');
   });
 });
 
@@ -167,9 +167,9 @@ describe('meeting jobs on Google Meet', () => {
     // The first run created the event, then died before storing it.
     const made = await createGoogleMeet(googleOpts()).create({ ...spec('apt-g-crash'), topic: 'Rendez-vous' });
     const result = await (await svc.client.createMeeting({ appointmentId: 'apt-g-crash', scheduledAt: tomorrow(), duration: 30, visioProvider: 'GOOGLE_MEET' })).result(10_000);
-    expect(result).toMatchObject({ status: 'created', visioMeetingId: made.meetingId, visioUrl: made.joinUrl });
-    expect([...fake.events.values()].filter((e) => e.id === made.meetingId)).toHaveLength(1);
-    expect(await new MeetingStore(svc.ctx.connection, svc.config.redis).get('apt-g-crash')).toMatchObject({ meetingId: made.meetingId });
+    expect(result).toMatchObject({ status: 'created', visioMeetingId: made.visioMeetingId, visioUrl: made.visioUrl });
+    expect([...fake.events.values()].filter((e) => e.id === made.visioMeetingId)).toHaveLength(1);
+    expect(await new MeetingStore(svc.ctx.connection, svc.config.redis).get('apt-g-crash')).toMatchObject({ visioMeetingId: made.visioMeetingId });
   });
 
   it('moves and deletes the event it created', async () => {

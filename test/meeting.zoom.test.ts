@@ -40,7 +40,7 @@ describe('zoom provider', () => {
     fake.latencyMs = 30; // token requests would overlap if each caller fetched its own
     try {
       const made = await Promise.all(Array.from({ length: 20 }, (_, i) => zoom.create(spec(`apt-sf-${i}`))));
-      expect(new Set(made.map((m) => m.meetingId)).size).toBe(20);
+      expect(new Set(made.map((m) => m.visioMeetingId)).size).toBe(20);
     } finally {
       fake.latencyMs = 0;
     }
@@ -67,7 +67,7 @@ describe('zoom provider', () => {
     const createsBefore = fake.received('POST', /\/meetings$/).length;
     fake.revokeTokens();
     const m = await zoom.create(spec('apt-401-b'));
-    expect(m.joinUrl).toContain('zoom.example');
+    expect(m.visioUrl).toContain('zoom.example');
     expect(fake.tokenRequests.length - tokensBefore).toBe(1);
     expect(fake.received('POST', /\/meetings$/).length - createsBefore).toBe(2);
   });

@@ -58,7 +58,7 @@ export async function confirmBooking(job: Job, deps: AppointmentDeps): Promise<C
   const made = values.map(meetingFromResult).find(Boolean);
   const existing = !made && hadChild ? await deps.meetings.get(data.appointmentId) : undefined;
   const created: MeetingInfo | undefined =
-    made ?? (existing && { visioProvider: existing.visioProvider, visioUrl: existing.visioUrl, visioMeetingId: existing.meetingId });
+    made ?? (existing && { visioProvider: existing.visioProvider, visioUrl: existing.visioUrl, visioMeetingId: existing.visioMeetingId });
   // What the meeting was made for: an existing one may date from an earlier version's time.
   const madeFor = existing ? { ...data, scheduledAt: existing.scheduledAt, duration: existing.duration } : data;
 

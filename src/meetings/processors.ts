@@ -27,7 +27,7 @@ const created = (m: StoredMeeting): MeetingCreated => ({
   status: 'created',
   visioProvider: m.visioProvider,
   visioUrl: m.visioUrl,
-  visioMeetingId: m.meetingId,
+  visioMeetingId: m.visioMeetingId,
   ...(m.password && { password: m.password }),
   ...(m.hostedBy && { hostedBy: m.hostedBy }),
   ...(m.hostFallback && { hostFallback: m.hostFallback }),
@@ -92,8 +92,8 @@ async function store(
   const record: StoredMeeting = {
     appointmentId: p.appointmentId,
     visioProvider: p.visioProvider,
-    meetingId: meeting.meetingId,
-    visioUrl: meeting.joinUrl,
+    visioMeetingId: meeting.visioMeetingId,
+    visioUrl: meeting.visioUrl,
     ...(meeting.password && { password: meeting.password }),
     hostedBy: meeting.hostedBy,
     ...(meeting.hostFallback && { hostFallback: meeting.hostFallback }),
@@ -124,12 +124,12 @@ export async function updateMeeting(p: MeetingUpdatePayload, deps: MeetingDeps):
   if (!provider) return skipped(NOT_CONFIGURED[stored.visioProvider]);
   const timezone = p.timezone ?? stored.timezone ?? deps.defaultTimezone;
   await provider.update(
-    stored.meetingId,
+    stored.visioMeetingId,
     { startTime: p.scheduledAt, durationMinutes: p.duration, timezone, ...(p.topic && { topic: p.topic }) },
     ownerOf(stored),
   );
   await deps.store.save({ ...stored, scheduledAt: p.scheduledAt, duration: p.duration, timezone });
-  return { status: 'updated', visioProvider: stored.visioProvider, visioUrl: stored.visioUrl, visioMeetingId: stored.meetingId };
+  return { status: 'updated', visioProvider: stored.visioProvider, visioUrl: stored.visioUrl, visioMeetingId: stored.visioMeetingId };
 }
 
 /** Deletes the meeting this service created for the appointment; one already gone counts as deleted. */
@@ -139,8 +139,8 @@ export async function deleteMeeting(p: MeetingDeletePayload, deps: MeetingDeps):
   deps.onProvider?.(stored.visioProvider);
   const provider = deps.providers[stored.visioProvider];
   if (!provider) return skipped(NOT_CONFIGURED[stored.visioProvider]);
-  await provider.remove(stored.meetingId, ownerOf(stored));
+  await provider.remove(stored.visioMeetingId, ownerOf(stored));
   // Forgotten only once the provider confirmed: a crash in between re-runs into a 404, i.e. success.
   await deps.store.delete(p.appointmentId);
-  return { status: 'deleted', visioProvider: stored.visioProvider, visioMeetingId: stored.meetingId };
+  return { status: 'deleted', visioProvider: stored.visioProvider, visioMeetingId: stored.visioMeetingId };
 }

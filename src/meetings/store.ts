@@ -6,7 +6,7 @@ import { key, type RedisClient } from '../redis.js';
 export interface StoredMeeting {
   appointmentId: string;
   visioProvider: VisioKind;
-  meetingId: string;
+  visioMeetingId: string;
   visioUrl: string;
   password?: string;
   scheduledAt: string;
@@ -58,7 +58,10 @@ export class MeetingStore {
 
   async get(appointmentId: string): Promise<StoredMeeting | undefined> {
     const raw = await this.connection.get(this.recordKey(appointmentId));
-    return raw ? (JSON.parse(raw) as StoredMeeting) : undefined;
+    if (!raw) return undefined;
+    // Records written before the field took the result's name called it `meetingId`.
+    const m = JSON.parse(raw) as StoredMeeting & { meetingId?: string };
+    return m.visioMeetingId === undefined && m.meetingId !== undefined ? { ...m, visioMeetingId: m.meetingId } : m;
   }
 
   async save(m: StoredMeeting, now = Date.now()): Promise<void> {

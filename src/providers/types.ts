@@ -75,8 +75,8 @@ export interface MeetingChange {
 
 export interface CreatedMeeting {
   /** The provider's handle for later moves and deletions (Zoom meeting id, Calendar event id). */
-  meetingId: string;
-  joinUrl: string;
+  visioMeetingId: string;
+  visioUrl: string;
   password?: string;
   /** Who owns the meeting: the Zoom user or the Google calendar it was created in. */
   hostedBy: string;

@@ -106,8 +106,8 @@ export function createZoom(opts: ZoomOptions): MeetingProvider {
   }
 
   const meetingOf = (m: ZoomMeeting) => ({
-    meetingId: String(m.id),
-    joinUrl: String(m.join_url),
+    visioMeetingId: String(m.id),
+    visioUrl: String(m.join_url),
     ...(m.password && { password: m.password }),
   });
 
