@@ -1,0 +1,229 @@
+import { connect } from 'node:net';
+import { Writable } from 'node:stream';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BULLMQ_KEY_NAMES } from '../src/contract/job-ids.js';
+import { QUEUES } from '../src/contract/queues.js';
+import { createLogger, serializeError } from '../src/logger.js';
+import { NotificationClient } from '../src/producer/client.js';
+import { finished, startHarness } from './support/harness.js';
+import { PrivateRedis } from './support/redis.js';
+import { TOKEN, bearer, startApp } from './support/server.js';
+
+const PHONE = '+33612345678';
+const SECRET_BODY = 'Votre code secret : 918273';
+
+/** A logger writing JSON lines into an array. */
+function capturedLogger() {
+  const lines: string[] = [];
+  const sink = new Writable({ write: (c, _e, cb) => (lines.push(String(c)), cb()) });
+  return { logger: createLogger('debug', sink), lines };
+}
+
+/**
+ * Sends raw bytes on a fresh connection and collects what comes back until the server closes
+ * it (or `giveUpMs` passes: then `closed` is false).
+ */
+function rawExchange(port: number, bytes: string, giveUpMs: number) {
+  return new Promise<{ text: string; closed: boolean; ms: number }>((resolve) => {
+    const t0 = Date.now();
+    const socket = connect(port, '127.0.0.1');
+    let text = '';
+    const timer = setTimeout(() => {
+      socket.destroy();
+      resolve({ text, closed: false, ms: Date.now() - t0 });
+    }, giveUpMs);
+    socket.on('connect', () => bytes && socket.write(bytes));
+    socket.on('data', (d) => (text += String(d)));
+    socket.on('error', () => {});
+    socket.on('close', () => {
+      clearTimeout(timer);
+      resolve({ text, closed: true, ms: Date.now() - t0 });
+    });
+  });
+}
+
+describe('hardening: path parameters are checked before Redis is read', () => {
+  let h: Awaited<ReturnType<typeof startHarness>>;
+  let s: Awaited<ReturnType<typeof startApp>>;
+  beforeAll(async () => {
+    h = await startHarness({ API_TOKENS: TOKEN }, ['sms', 'appointment']);
+    s = await startApp({ QUEUE_PREFIX: h.config.redis.prefix }, { client: NotificationClient.fromConfig(h.config) });
+  });
+  afterAll(async () => {
+    await s?.close();
+    await h?.close();
+  });
+  const get = (url: string) => s.app.inject({ url, headers: bearer });
+
+  it('answers 404 for every BullMQ key name as a job id, reads none of those keys, and the queues still process', async () => {
+    // A first SMS so that the queue's own keys (meta, events, id, completed...) exist.
+    const first = await s.app.inject({ method: 'POST', url: '/v1/sms', headers: bearer, payload: { to: PHONE, body: 'Bonjour' } });
+    await finished(h, 'sms', first.json().id);
+
+    const monitor = new Redis(h.config.redis.url);
+    const seen: string[][] = [];
+    const m = await monitor.monitor();
+    m.on('monitor', (_time: string, args: string[]) => seen.push(args));
+    try {
+      for (const queue of QUEUES)
+        for (const name of BULLMQ_KEY_NAMES) {
+          const r = await get(`/v1/jobs/${queue}/${name}`);
+          expect(r.statusCode, `${queue}/${name}`).toBe(404);
+          expect(r.json().error).toBe('not_found');
+          // The same names as appointment ids are ordinary ids: no 500, an empty list.
+          const rem = await get(`/v1/appointments/${name}/reminders`);
+          expect(rem.statusCode, name).toBe(200);
+          expect(rem.json()).toEqual({ appointmentId: name, reminders: [] });
+        }
+      // The control: a real id is read with HGETALL, so the check below can see one.
+      expect((await get(`/v1/jobs/sms/${first.json().id}`)).statusCode).toBe(200);
+      await new Promise((r) => setTimeout(r, 200)); // MONITOR lines arrive after the commands' answers
+    } finally {
+      m.disconnect();
+      monitor.disconnect();
+    }
+    const prefix = `${h.config.redis.prefix}:`;
+    const reads = seen.filter(([cmd, key]) => /^hgetall$/i.test(cmd ?? '') && key?.startsWith(prefix));
+    const reserved = new Set(QUEUES.flatMap((q) => BULLMQ_KEY_NAMES.map((n) => `${prefix}${q}:${n}`)));
+    expect(reads.map(([, key]) => key)).toContain(`${prefix}sms:${first.json().id}`);
+    expect(reads.filter(([, key]) => reserved.has(key!))).toEqual([]);
+
+    const after = await s.app.inject({ method: 'POST', url: '/v1/sms', headers: bearer, payload: { to: PHONE, body: 'Toujours là' } });
+    expect(after.statusCode).toBe(202);
+    const job = await finished(h, 'sms', after.json().id);
+    expect(await job.getState()).toBe('completed');
+    // The numbered ids BullMQ gives jobs added without a key are still found.
+    expect((await get(`/v1/jobs/sms/${after.json().id}`)).json()).toMatchObject({ state: 'completed' });
+  });
+
+  it('answers 400 naming the id to ids that cannot be job ids, 404 to unknown queues', async () => {
+    for (const id of ['a:b', 'a%3Aevents', '-1', '%00', 'a%20b', 'caf%C3%A9', 'x'.repeat(90) + '%7F']) {
+      const r = await get(`/v1/jobs/sms/${id}`);
+      expect(r.statusCode, id).toBe(400);
+      expect(r.json()).toMatchObject({ error: 'validation_failed', issues: [{ path: 'id' }] });
+    }
+    for (const queue of ['nosuchqueue', 'sms:meta', 'SMS', '__proto__', 'constructor']) {
+      const r = await get(`/v1/jobs/${queue}/1`);
+      expect(r.statusCode, queue).toBe(404);
+      expect(r.json().error).toBe('not_found');
+    }
+  });
+
+  it('answers 400 naming the id to malformed appointment ids on every appointment route, and enqueues nothing', async () => {
+    const before = await h.queue('appointment').getJobCounts();
+    for (const id of ['apt_x:events', 'a%20b', 'a%00', 'caf%C3%A9', 'a%2Fb', 'meta:x', 'x'.repeat(129)]) {
+      const answers = [
+        await get(`/v1/appointments/${id}/reminders`),
+        await s.app.inject({ method: 'DELETE', url: `/v1/appointments/${id}`, headers: bearer }),
+        await s.app.inject({
+          method: 'PUT',
+          url: `/v1/appointments/${id}`,
+          headers: bearer,
+          payload: { scheduledAt: '2030-01-15T10:00:00Z', duration: 30, title: 'T', attendee: { name: 'Paul', phone: PHONE } },
+        }),
+      ];
+      for (const [i, r] of answers.entries()) {
+        expect(r.statusCode, `${['GET reminders', 'DELETE', 'PUT'][i]} ${id}`).toBe(400);
+        expect(r.json()).toMatchObject({ error: 'validation_failed', issues: [{ path: 'id' }] });
+      }
+    }
+    expect(await h.queue('appointment').getJobCounts()).toEqual(before);
+  });
+});
+
+describe('hardening: requests that never finish arriving', () => {
+  const TIMEOUT = 400;
+  let s: Awaited<ReturnType<typeof startApp>>;
+  let port: number;
+  beforeAll(async () => {
+    s = await startApp({ DASHBOARD_USER: 'ops', DASHBOARD_PASSWORD: 'pw' }, { requestTimeoutMs: TIMEOUT });
+    await s.app.listen({ host: '127.0.0.1', port: 0 });
+    port = (s.app.server.address() as { port: number }).port;
+  });
+  afterAll(() => s?.close());
+
+  const cases: [string, string][] = [
+    ['headers never finished, unauthenticated', 'POST /v1/sms HTTP/1.1\r\nHost: x\r\nContent-Type: appl'],
+    ['headers never finished, unknown route', 'GET /nowhere HTTP/1.1\r\nHost: x\r\n'],
+    [
+      'authenticated body never sent',
+      `POST /v1/sms HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${TOKEN}\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"to":`,
+    ],
+    ['dashboard body never sent', `PUT /admin/queues/api/queues/sms/pause HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nAuthorization: Basic ${Buffer.from('ops:pw').toString('base64')}\r\nContent-Length: 10\r\n\r\n`],
+    ['connection opened, nothing sent', ''],
+  ];
+  it.each(cases)('%s: 408 and the connection closed within the limit', async (_what, bytes) => {
+    const r = await rawExchange(port, bytes, TIMEOUT * 10);
+    expect(r.closed).toBe(true);
+    expect(r.ms).toBeGreaterThanOrEqual(TIMEOUT - 50);
+    expect(r.ms).toBeLessThan(TIMEOUT * 3);
+    if (bytes) {
+      expect(r.text).toMatch(/^HTTP\/1\.1 408 /);
+      expect(r.text).toMatch(/\r\nConnection: close\r\n/i);
+      expect(JSON.parse(r.text.split('\r\n\r\n')[1]!)).toEqual({ error: 'request_timeout', message: expect.any(String) });
+    }
+  });
+
+  it('closes a connection whose refused request never sends its body', async () => {
+    // Answered 401 at once (no token): the announced body never comes, the connection goes.
+    const r = await rawExchange(port, 'POST /v1/sms HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n', TIMEOUT * 10);
+    expect(r.text).toMatch(/^HTTP\/1\.1 401 /);
+    expect(r.closed).toBe(true);
+    expect(r.ms).toBeLessThan(TIMEOUT * 3);
+  });
+
+  it('still serves a request that arrives in time', async () => {
+    const r = await fetch(`http://127.0.0.1:${port}/healthz`);
+    expect(r.status).toBe(200);
+  });
+});
+
+describe('hardening: error logs carry no payload', () => {
+  it('logs a write refused by a full Redis without the phone number or the body', async () => {
+    const redis = await PrivateRedis.start();
+    const { logger, lines } = capturedLogger();
+    const s = await startApp({ REDIS_URL: redis.url }, { logger });
+    const admin = new Redis(redis.url);
+    try {
+      // Warm up (scripts loaded, connection ready), then make Redis refuse every write.
+      expect((await s.app.inject({ method: 'POST', url: '/v1/sms', headers: bearer, payload: { to: '+33700000000', body: 'x' } })).statusCode).toBe(202);
+      await admin.config('SET', 'maxmemory-policy', 'noeviction');
+      await admin.config('SET', 'maxmemory', '1');
+      const r = await s.app.inject({ method: 'POST', url: '/v1/sms', headers: bearer, payload: { to: PHONE, body: SECRET_BODY } });
+      expect(r.statusCode).toBe(503);
+      expect(r.json().error).toBe('redis_unavailable');
+      await new Promise((res) => setImmediate(res));
+      const log = lines.join('');
+      expect(log).toMatch(/OOM/); // the refusal itself is logged...
+      expect(log).not.toContain('612345678'); // ...without the recipient
+      expect(log).not.toContain('918273'); // or the body
+      expect(log).not.toContain('Votre code');
+    } finally {
+      await admin.config('SET', 'maxmemory', '0').catch(() => {});
+      admin.disconnect();
+      await s.close();
+      await redis.stop();
+    }
+  });
+
+  it('keeps an error to its type, message, stack and codes, contacts masked', () => {
+    const ioredisLike = Object.assign(new Error(`OOM command not allowed, to ${PHONE} and paul.durand@example.com`), {
+      name: 'ReplyError',
+      command: { name: 'evalsha', args: ['sha', '8', PHONE, SECRET_BODY] },
+      previousErrors: [{ message: SECRET_BODY, command: { args: [PHONE] } }],
+    });
+    const providerLike = Object.assign(new Error('Bad Request'), {
+      code: 21211,
+      status: 400,
+      response: { body: { to: PHONE, body: SECRET_BODY } },
+      request: { data: SECRET_BODY },
+      cause: ioredisLike,
+    });
+    const out = JSON.stringify([serializeError(ioredisLike), serializeError(providerLike), serializeError({ message: `to ${PHONE}` }), serializeError(`to ${PHONE}`)]);
+    expect(out).not.toContain('612345678');
+    expect(out).not.toContain('918273');
+    expect(out).not.toContain('paul.durand');
+    expect(serializeError(providerLike)).toMatchObject({ type: 'Error', message: 'Bad Request', code: 21211, status: 400, cause: { name: 'ReplyError', command: 'evalsha' } });
+  });
+});
