@@ -1,4 +1,5 @@
 import { connect } from 'node:net';
+import { runInNewContext } from 'node:vm';
 import { Writable } from 'node:stream';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -6,6 +7,7 @@ import { BULLMQ_KEY_NAMES } from '../src/contract/job-ids.js';
 import { QUEUES } from '../src/contract/queues.js';
 import { createLogger, serializeError } from '../src/logger.js';
 import { NotificationClient } from '../src/producer/client.js';
+import { BOARD_JSON_SHIM } from '../src/server/dashboard.js';
 import { finished, startHarness } from './support/harness.js';
 import { PrivateRedis } from './support/redis.js';
 import { TOKEN, bearer, startApp } from './support/server.js';
@@ -225,5 +227,115 @@ describe('hardening: error logs carry no payload', () => {
     expect(out).not.toContain('918273');
     expect(out).not.toContain('paul.durand');
     expect(serializeError(providerLike)).toMatchObject({ type: 'Error', message: 'Bad Request', code: 21211, status: 400, cause: { name: 'ReplyError', command: 'evalsha' } });
+  });
+});
+
+describe('hardening: dashboard', () => {
+  const auth = { authorization: `Basic ${Buffer.from('ops:pw').toString('base64')}` };
+  const dashboardEnv = { DASHBOARD_USER: 'ops', DASHBOARD_PASSWORD: 'pw' };
+  const frame = (r: { headers: Record<string, unknown> }) => [r.headers['x-frame-options'], r.headers['content-security-policy']];
+
+  it('forbids framing on its pages, assets, API answers and refusals', async () => {
+    const s = await startApp(dashboardEnv);
+    try {
+      const page = await s.app.inject({ url: '/admin/queues', headers: auth });
+      expect(page.statusCode).toBe(200);
+      const script = /src="(static\/js\/[^"]+\.js)"/.exec(page.body)![1]!;
+      for (const [i, r] of [
+        page,
+        await s.app.inject({ url: '/admin/queues/queue/sms', headers: auth }),
+        await s.app.inject({ url: `/admin/queues/${script}`, headers: auth }),
+        await s.app.inject({ url: '/admin/queues/api/queues', headers: auth }),
+        await s.app.inject({ url: '/admin/queues' }),
+        await s.app.inject({ method: 'PUT', url: '/admin/queues/api/queues/sms/pause', headers: auth }),
+      ].entries())
+        expect(frame(r), `answer ${i}`).toEqual(['DENY', "frame-ancestors 'none'"]);
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('refuses state-changing requests without a JSON content type (415), and takes them with one', async () => {
+    const s = await startApp(dashboardEnv);
+    const sms = s.client.queue('sms');
+    try {
+      const writes: [string, string, string | undefined][] = [
+        ['PUT', '/admin/queues/api/queues/sms/pause', undefined],
+        ['PUT', '/admin/queues/api/queues/pause', ''],
+        ['POST', '/admin/queues/api/queues/sms/add', JSON.stringify({ name: 'send', data: { to: PHONE, body: 'forged' } })],
+        ['PATCH', '/admin/queues/api/queues/sms/1/update-data', JSON.stringify({ data: {} })],
+        ['PUT', '/admin/queues/api/queues/sms/clean/completed', undefined],
+      ];
+      for (const [method, url, payload] of writes)
+        for (const type of [undefined, 'text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'application/jsonp', 'text/json']) {
+          const headers = { ...auth, ...(type && { 'content-type': type }) };
+          const r = await s.app.inject({ method: method as 'PUT', url, headers, payload });
+          expect(r.statusCode, `${method} ${url} ${type}`).toBe(415);
+          expect(r.json().error).toBe('unsupported_media_type');
+        }
+      expect(await sms.isPaused()).toBe(false);
+      expect(await sms.count()).toBe(0);
+
+      const json = { ...auth, 'content-type': 'application/json' };
+      expect((await s.app.inject({ method: 'PUT', url: '/admin/queues/api/queues/sms/pause', headers: json })).statusCode).toBeLessThan(300);
+      expect(await sms.isPaused()).toBe(true);
+      const resume = await s.app.inject({ method: 'PUT', url: '/admin/queues/api/queues/sms/resume', headers: { ...auth, 'content-type': 'Application/JSON; charset=utf-8' } });
+      expect(resume.statusCode).toBeLessThan(300);
+      expect(await sms.isPaused()).toBe(false);
+      // Credentials are still checked first.
+      expect((await s.app.inject({ method: 'PUT', url: '/admin/queues/api/queues/sms/pause' })).statusCode).toBe(401);
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('keeps read-only mode: changes with a JSON content type answer 405, without one 415', async () => {
+    const s = await startApp({ ...dashboardEnv, DASHBOARD_READ_ONLY: 'true' });
+    try {
+      const url = '/admin/queues/api/queues/sms/pause';
+      expect((await s.app.inject({ method: 'PUT', url, headers: { ...auth, 'content-type': 'application/json' } })).statusCode).toBe(405);
+      expect((await s.app.inject({ method: 'PUT', url, headers: auth })).statusCode).toBe(415);
+      expect(await s.client.queue('sms').isPaused()).toBe(false);
+      expect((await s.app.inject({ url: '/admin/queues/api/queues', headers: auth })).statusCode).toBe(200);
+    } finally {
+      await s.close();
+    }
+  });
+
+  it("gives the board's own body-less buttons a JSON content type, and leaves other requests alone", async () => {
+    const s = await startApp(dashboardEnv);
+    try {
+      const page = (await s.app.inject({ url: '/admin/queues', headers: auth })).body;
+      // Before the board's scripts, which capture XMLHttpRequest when they load.
+      expect(page.indexOf(BOARD_JSON_SHIM)).toBeGreaterThan(-1);
+      expect(page.indexOf(BOARD_JSON_SHIM)).toBeLessThan(page.indexOf('<script defer'));
+    } finally {
+      await s.close();
+    }
+    // The shim against a stand-in for the browser's XMLHttpRequest.
+    const sent: { method: string; headers: Record<string, string> }[] = [];
+    class XMLHttpRequest {
+      method = '';
+      headers: Record<string, string> = {};
+      open(method: string) {
+        this.method = method;
+      }
+      setRequestHeader(k: string, v: string) {
+        this.headers[k] = v;
+      }
+      send() {
+        sent.push({ method: this.method, headers: this.headers });
+      }
+    }
+    const js = BOARD_JSON_SHIM.replace(/^<script>|<\/script>$/g, '');
+    runInNewContext(`${js}
+      const a = new XMLHttpRequest(); a.open('put', 'api/queues/sms/pause'); a.send();
+      const b = new XMLHttpRequest(); b.open('GET', 'api/queues'); b.send();
+      const c = new XMLHttpRequest(); c.open('PATCH', 'x'); c.setRequestHeader('Content-Type', 'application/json'); c.send('{}');`, { XMLHttpRequest });
+    expect(sent).toEqual([
+      { method: 'put', headers: { 'Content-Type': 'application/json' } },
+      { method: 'GET', headers: {} },
+      { method: 'PATCH', headers: { 'Content-Type': 'application/json' } },
+    ]);
   });
 });
