@@ -339,3 +339,53 @@ describe('hardening: dashboard', () => {
     ]);
   });
 });
+
+describe('hardening: text rules hold in the API, the producer and the worker', () => {
+  let h: Awaited<ReturnType<typeof startHarness>>;
+  let s: Awaited<ReturnType<typeof startApp>>;
+  beforeAll(async () => {
+    h = await startHarness({ API_TOKENS: TOKEN }, ['sms', 'email']);
+    s = await startApp({ QUEUE_PREFIX: h.config.redis.prefix }, { client: NotificationClient.fromConfig(h.config) });
+  });
+  afterAll(async () => {
+    await s?.close();
+    await h?.close();
+  });
+  const post = (url: string, payload: object) => s.app.inject({ method: 'POST', url, headers: bearer, payload });
+
+  it('answers 400 naming the field and enqueues nothing', async () => {
+    const tags = Object.fromEntries(Array.from({ length: 60_000 }, (_, i) => [`t${i}`, 'x']));
+    const cases: [string, object, string][] = [
+      ['/v1/sms', { to: PHONE, body: 'code\u0000 1234' }, 'body'],
+      ['/v1/sms', { to: PHONE, body: 'del\u007f' }, 'body'],
+      ['/v1/emails', { to: 'paul@example.com', subject: 'Facture \u202egpj.exe', text: 'x' }, 'subject'],
+      ['/v1/emails', { to: 'paul@example.com', subject: 'a\u2028b', text: 'x' }, 'subject'],
+      ['/v1/emails', { to: 'paul@example.com', subject: 'a\u0000', text: 'x' }, 'subject'],
+      ['/v1/emails', { to: 'paul@example.com', subject: 's', text: 'x', tags }, 'tags'],
+      ['/v1/whatsapp', { to: PHONE, contentSid: 'HX' + 'ab'.repeat(16), contentVariables: Object.fromEntries(Array.from({ length: 51 }, (_, i) => [String(i), 'v'])) }, 'contentVariables'],
+      ['/v1/appointments', { id: 'a1', scheduledAt: '2030-01-15T10:00:00Z', duration: 30, title: 'T\u0007', attendee: { name: 'Paul' } }, 'title'],
+      ['/v1/appointments', { id: 'a1', scheduledAt: '2030-01-15T10:00:00Z', duration: 30, title: 'T', attendee: { name: 'Pa\tul' } }, 'attendee.name'],
+    ];
+    for (const [url, payload, path] of cases) {
+      const t0 = Date.now();
+      const r = await post(url, payload);
+      expect(r.statusCode, `${url} ${path}`).toBe(400);
+      expect(r.json().issues.map((i: { path: string }) => i.path)).toEqual([path]);
+      expect(Date.now() - t0, `${url} ${path}`).toBeLessThan(2_000);
+    }
+    for (const q of ['sms', 'email', 'whatsapp', 'appointment'] as const) expect(await h.queue(q).count(), q).toBe(0);
+    // The producer client refuses the same, before anything is enqueued.
+    await expect(h.client.sendSms({ to: PHONE, body: 'a\u0000' })).rejects.toThrow(/body/);
+    // Tab, CR and LF stay allowed in bodies.
+    expect((await post('/v1/sms', { to: PHONE, body: 'Ligne 1\r\nLigne 2\tfin' })).statusCode).toBe(202);
+  });
+
+  it('fails a job pushed straight into Redis by another producer, INVALID_PAYLOAD naming the field, without retrying', async () => {
+    const sms = await h.queue('sms').add('send', { to: PHONE, body: 'code\u0000' }, { attempts: 5 });
+    const email = await h.queue('email').add('send', { to: 'paul@example.com', subject: 'x\u202ey', text: 'x' }, { attempts: 5 });
+    const [a, b] = [await finished(h, 'sms', sms.id!), await finished(h, 'email', email.id!)];
+    expect(a.failedReason).toMatch(/^INVALID_PAYLOAD: body: must not contain control characters/);
+    expect(b.failedReason).toMatch(/^INVALID_PAYLOAD: subject: must not contain U\+2028/);
+    expect([a.attemptsMade, b.attemptsMade]).toEqual([1, 1]);
+  });
+});
