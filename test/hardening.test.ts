@@ -7,6 +7,7 @@ import { BULLMQ_KEY_NAMES } from '../src/contract/job-ids.js';
 import { QUEUES } from '../src/contract/queues.js';
 import { createLogger, serializeError } from '../src/logger.js';
 import { NotificationClient } from '../src/producer/client.js';
+import { REQUEST_TIMEOUT_MS } from '../src/server/app.js';
 import { BOARD_JSON_SHIM } from '../src/server/dashboard.js';
 import { finished, startHarness } from './support/harness.js';
 import { PrivateRedis } from './support/redis.js';
@@ -173,6 +174,22 @@ describe('hardening: requests that never finish arriving', () => {
     expect(r.text).toMatch(/^HTTP\/1\.1 401 /);
     expect(r.closed).toBe(true);
     expect(r.ms).toBeLessThan(TIMEOUT * 3);
+  });
+
+  it('leaves an idle kept-alive connection alone after a complete request: no stray 408', async () => {
+    const r = await rawExchange(port, 'GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n', TIMEOUT * 4);
+    expect(r.text).toMatch(/^HTTP\/1\.1 200 /);
+    expect(r.text).not.toContain('408');
+  });
+
+  it('uses 30 s unless told otherwise', async () => {
+    const d = await startApp();
+    try {
+      expect([d.app.server.headersTimeout, d.app.server.requestTimeout]).toEqual([REQUEST_TIMEOUT_MS, REQUEST_TIMEOUT_MS]);
+      expect(REQUEST_TIMEOUT_MS).toBe(30_000);
+    } finally {
+      await d.close();
+    }
   });
 
   it('still serves a request that arrives in time', async () => {
