@@ -56,6 +56,7 @@ describe('schema text rules', () => {
       expect(issues(appointment, { ...APT, title: `C${c}` })[0], code).toMatch(/^title: must not contain line breaks or other control/);
       expect(issues(appointment, { ...APT, attendee: { name: `Paul${c}` } })[0], code).toMatch(/^attendee\.name: must not contain/);
       expect(issues(appointment, { ...APT, host: { name: `C${c}` } })[0], code).toMatch(/^host\.name: /);
+      expect(issues(emailPayload, { ...EMAIL, from: `Cabinet${c} <rdv@example.com>` })[0], code).toMatch(/^from: must not contain line breaks or other control/);
       expect(
         issues(meetingCreatePayload, { appointmentId: 'a', scheduledAt: APT.scheduledAt, duration: 30, visioProvider: 'ZOOM', topic: `T${c}` })[0],
         code,

@@ -62,8 +62,7 @@ export const emailAddress = z
 export const mailbox = z
   .string()
   .max(400)
-  .regex(NO_CRLF, 'must not contain line breaks')
-  .regex(ONE_LINE, 'must not contain control characters')
+  .regex(ONE_LINE, 'must not contain line breaks or other control characters')
   .superRefine((v, ctx) => {
     const m = /^\s*(?:"?([^"<>]*)"?\s*<([^<>\s]+)>|([^<>\s]+))\s*$/.exec(v);
     const addr = m?.[2] ?? m?.[3];
