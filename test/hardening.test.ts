@@ -132,6 +132,8 @@ describe('hardening: path parameters are checked before Redis is read', () => {
       }
     }
     expect(await h.queue('appointment').getJobCounts()).toEqual(before);
+    // The producer client checks the id it is given the same way.
+    await expect(h.client.appointments.reminders('apt_x:events')).rejects.toThrow(/id/);
   });
 });
 
@@ -303,6 +305,44 @@ describe('hardening: dashboard', () => {
       expect((await s.app.inject({ method: 'PUT', url: '/admin/queues/api/queues/sms/pause' })).statusCode).toBe(401);
     } finally {
       await s.close();
+    }
+  });
+
+  it("refuses BullMQ's key names as job ids on the board's job routes, so none of the queue's keys is read or removed", async () => {
+    const h = await startHarness(dashboardEnv, ['sms']);
+    const s = await startApp({ ...dashboardEnv, QUEUE_PREFIX: h.config.redis.prefix }, { client: NotificationClient.fromConfig(h.config) });
+    const redis = new Redis(h.config.redis.url);
+    try {
+      const { id } = await h.client.sendSms({ to: PHONE, body: 'Bonjour' });
+      await finished(h, 'sms', id);
+      const keyOf = (name: string) => `${h.config.redis.prefix}:sms:${name}`;
+      const snapshot = async () => Promise.all(BULLMQ_KEY_NAMES.map(async (n) => `${n}=${await redis.type(keyOf(n))}`));
+      const before = await snapshot();
+      const metaBefore = await redis.hgetall(keyOf('meta'));
+      const json = { ...auth, 'content-type': 'application/json' };
+      for (const name of BULLMQ_KEY_NAMES) {
+        for (const [method, url] of [
+          ['GET', `/admin/queues/api/queues/sms/${name}`],
+          ['GET', `/admin/queues/api/queues/sms/${name}/logs`],
+          ['PUT', `/admin/queues/api/queues/sms/${name}/clean`],
+          ['PUT', `/admin/queues/api/queues/sms/${name}/retry`],
+          ['PATCH', `/admin/queues/api/queues/sms/${name}/update-data`],
+        ] as const) {
+          const r = await s.app.inject({ method, url, headers: json, ...(method === 'PATCH' && { payload: { data: {} } }) });
+          // GET …/metrics is the board's own queue-metrics page, not a job.
+          if (!(method === 'GET' && url.endsWith('/metrics'))) expect(r.statusCode, `${method} ${url}`).toBe(404);
+        }
+      }
+      expect(await snapshot()).toEqual(before);
+      expect(await redis.hgetall(keyOf('meta'))).toEqual(metaBefore);
+      expect((await s.app.inject({ url: '/admin/queues/api/queues/sms/a%3Ab', headers: auth })).statusCode).toBe(400);
+      expect((await s.app.inject({ url: `/admin/queues/api/queues/sms/${id}`, headers: auth })).statusCode).toBe(200);
+      const after = await h.client.sendSms({ to: PHONE, body: 'Toujours là' });
+      expect(await (await finished(h, 'sms', after.id)).getState()).toBe('completed');
+    } finally {
+      redis.disconnect();
+      await s.close();
+      await h.close();
     }
   });
 

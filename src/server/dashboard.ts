@@ -7,6 +7,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Config } from '../config.js';
 import type { RedisClient } from '../redis.js';
 import { safeEqual } from './auth.js';
+import { JOB_ID_RULE, classifyJobId } from './params.js';
 import { pingRedis } from './ping.js';
 
 export const DASHBOARD_PATH = '/admin/queues';
@@ -83,6 +84,15 @@ export async function mountDashboard(
       const type = String(reply.getHeader('content-type') ?? '');
       if (typeof payload !== 'string' || !type.startsWith('text/html')) return payload;
       return payload.replace('<script', `${BOARD_JSON_SHIM}<script`);
+    });
+    // The board's job routes (`…/:queueName/:jobId/…`) pass the id straight to BullMQ: `meta`
+    // would read the queue's own hash, and its "clean" would delete it.
+    scope.addHook('preHandler', async (req, reply) => {
+      const jobId = (req.params as { jobId?: unknown } | undefined)?.jobId;
+      if (typeof jobId !== 'string') return;
+      const kind = classifyJobId(jobId);
+      if (kind === 'reserved') return reply.code(404).send({ error: 'not_found', message: `no job ${jobId}` });
+      if (kind === 'malformed') return reply.code(400).send({ error: 'bad_request', message: `jobId: ${JOB_ID_RULE}` });
     });
     // A quick 503 instead of a request that hangs until Redis returns.
     scope.addHook('preHandler', async (req, reply) => {

@@ -1,21 +1,8 @@
 import type { Job } from 'bullmq';
 import { InvalidPayloadError } from '../../contract/errors.js';
-import { BULLMQ_KEY_NAMES, isSafeJobId } from '../../contract/job-ids.js';
 import { isQueueName } from '../../contract/queues.js';
 import { errorResponse, jobResponse, commonErrors, validationErrorResponse, type ApiRoute } from '../api.js';
-
-/** The ids BullMQ numbers itself (jobs added without an id): 1, 2, 3... */
-const NUMBERED = /^[1-9]\d{0,15}$/;
-const RESERVED = new Set<string>(BULLMQ_KEY_NAMES);
-
-/**
- * What a `:id` can be, decided before Redis is read: a job id names the key `<queue>:<id>`,
- * so `meta` or `a:events` would read one of the queue's own keys (README "HTTP API").
- */
-function classifyJobId(id: string): 'ok' | 'reserved' | 'malformed' {
-  if (RESERVED.has(id)) return 'reserved';
-  return NUMBERED.test(id) || isSafeJobId(id) ? 'ok' : 'malformed';
-}
+import { JOB_ID_RULE, classifyJobId } from '../params.js';
 
 /** The job as the API shows it: state and outcome, never the payload (it holds personal data). */
 async function view(job: Job, queue: string) {
@@ -54,7 +41,7 @@ export const jobRoutes: ApiRoute[] = [
       if (kind === 'reserved') return notFound();
       if (kind === 'malformed')
         throw new InvalidPayloadError([
-          { path: 'id', message: 'path parameter: 1-255 printable ASCII characters without ":", or a positive number' },
+          { path: 'id', message: `path parameter: ${JOB_ID_RULE}` },
         ]);
       const found = await client.withRedis(async () => {
         const job = await client.queue(queue).getJob(id);
