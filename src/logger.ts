@@ -19,10 +19,49 @@ export function createLogger(level: string, destination?: pino.DestinationStream
       level,
       base: { pid: process.pid },
       redact: { paths: REDACT, censor: '[redacted]' },
-      serializers: { err: pino.stdSerializers.err },
+      serializers: { err: serializeError },
     },
     destination,
   );
+}
+
+/** E.164 phone numbers and email addresses, masked inside free text. */
+export function maskContacts(text: string): string {
+  return text
+    .replace(/[^\s"'<>()[\]{},;:]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}/g, (m) => maskRecipient(m))
+    .replace(/\+[1-9]\d{6,14}/g, (m) => maskRecipient(m));
+}
+
+const ERROR_TEXT_MAX = 2_000;
+const clip = (s: string) => maskContacts(s.length > ERROR_TEXT_MAX ? `${s.slice(0, ERROR_TEXT_MAX)}…` : s);
+
+/** Error properties that describe the failure and never carry what was being sent. */
+const SAFE_SCALARS = ['code', 'errno', 'syscall', 'statusCode', 'status'] as const;
+
+/**
+ * The one way an error reaches a log line (pino's `err` serializer; README "Logs").
+ * Errors drag along what was being sent when they happened: ioredis puts the command's
+ * arguments in `command.args` (a job's phone number and body) and earlier attempts in
+ * `previousErrors`, vendor SDKs keep the request or response body. Only the type, the
+ * message and stack (contacts masked, clipped), a few scalar codes, the Redis command's
+ * name and the cause chain are kept; everything else is dropped, whatever it is called.
+ * Strings and `{message}` objects logged under `err` get the same treatment.
+ */
+export function serializeError(err: unknown, depth = 0): unknown {
+  if (typeof err === 'string') return clip(err);
+  if (err === null || typeof err !== 'object') return err;
+  const e = err as Record<string, unknown>;
+  const out: Record<string, unknown> = {};
+  if (err instanceof Error) out.type = err.constructor?.name ?? err.name;
+  if (typeof e.name === 'string' && e.name !== out.type) out.name = e.name;
+  if (typeof e.message === 'string') out.message = clip(e.message);
+  if (typeof e.stack === 'string') out.stack = clip(e.stack);
+  for (const k of SAFE_SCALARS) if (typeof e[k] === 'string' || typeof e[k] === 'number') out[k] = e[k];
+  const command = e.command as { name?: unknown } | undefined;
+  if (command && typeof command.name === 'string') out.command = command.name;
+  if (depth < 3 && e.cause !== undefined) out.cause = serializeError(e.cause, depth + 1);
+  if (depth < 3 && Array.isArray(e.errors)) out.errors = e.errors.slice(0, 5).map((x) => serializeError(x, depth + 1));
+  return out;
 }
 
 /**

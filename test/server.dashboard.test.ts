@@ -69,7 +69,7 @@ describe('dashboard', () => {
         const failed = await finished(h, 'sms', id);
         expect(failed.failedReason).toMatch(/^PROVIDER_AUTH/);
 
-        const r = await s.app.inject({ method: 'PUT', url: `/admin/queues/api/queues/sms/${id}/retry`, headers: basic(USER, PASSWORD) });
+        const r = await s.app.inject({ method: 'PUT', url: `/admin/queues/api/queues/sms/${id}/retry`, headers: { ...basic(USER, PASSWORD), 'content-type': 'application/json' } });
         expect(r.statusCode).toBe(204);
         const job = await until(async () => {
           const j = await h.client.queue('sms').getJob(id);
@@ -91,7 +91,7 @@ describe('dashboard', () => {
         twilio.failNext(1, { status: 401, body: { code: 20003, message: 'Authenticate', status: 401 } });
         const { id } = await h.client.sendSms({ to: '+33612345678', body: 'Bonjour' });
         await finished(h, 'sms', id);
-        const r = await s.app.inject({ method: 'PUT', url: `/admin/queues/api/queues/sms/${id}/retry`, headers: basic(USER, PASSWORD) });
+        const r = await s.app.inject({ method: 'PUT', url: `/admin/queues/api/queues/sms/${id}/retry`, headers: { ...basic(USER, PASSWORD), 'content-type': 'application/json' } });
         expect(r.statusCode).toBe(405);
         expect(await (await h.client.queue('sms').getJob(id))!.getState()).toBe('failed');
         // Reading still works.

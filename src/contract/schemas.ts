@@ -8,6 +8,44 @@ import { isTimeZone } from './time.js';
  */
 
 const NO_CRLF = /^[^\r\n]*$/;
+
+/**
+ * Text rules (README "Queues and payloads"). Bodies may hold tab, CR and LF but no other
+ * C0 control character nor DEL (a NUL cuts an SMS or a header short); one-line fields
+ * (subjects, names, titles, topics) hold none; subject-like fields also refuse the
+ * characters that make a line read otherwise than it is (line/paragraph separators, bidi
+ * overrides and isolates). Written as negated classes, so the OpenAPI document carries them.
+ */
+const BODY_TEXT = /^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$/;
+const ONE_LINE = /^[^\x00-\x1f\x7f]*$/;
+const PLAIN_LINE = /^[^\u2028\u2029\u202a-\u202e\u2066-\u2069]*$/;
+
+/** Multi-line free text: an SMS, an email part, a cancellation reason. */
+const bodyText = (max: number) =>
+  z.string().max(max).regex(BODY_TEXT, 'must not contain control characters (tab, CR and LF are allowed)');
+/** A one-line text such as a person's name. */
+const oneLine = (max: number) =>
+  z.string().min(1).max(max).regex(ONE_LINE, 'must not contain line breaks or other control characters');
+/** A subject, title or topic: one line, and no invisible characters that reorder or break it. */
+const subjectLine = (max: number) =>
+  z
+    .string()
+    .min(1)
+    .max(max)
+    .regex(ONE_LINE, 'must not contain line breaks or other control characters')
+    .regex(PLAIN_LINE, 'must not contain U+2028/U+2029 or bidi override/isolate characters (U+202A-U+202E, U+2066-U+2069)');
+
+/** `tags` and `contentVariables`: a bounded number of keys, whatever their size. */
+export const MAX_RECORD_KEYS = 50;
+
+/** Counts the keys before any is parsed: 60,000 tags cost one `Object.keys`, not 60,000 checks. */
+const atMostKeys = <T extends z.ZodType>(record: T) =>
+  z.preprocess((v, ctx) => {
+    if (v !== null && typeof v === 'object' && Object.keys(v).length > MAX_RECORD_KEYS)
+      ctx.addIssue({ code: 'custom', message: `at most ${MAX_RECORD_KEYS} keys`, input: v });
+    return v;
+  }, record);
+
 export const E164 = /^\+[1-9]\d{6,14}$/;
 
 export const phone = z
@@ -24,7 +62,7 @@ export const emailAddress = z
 export const mailbox = z
   .string()
   .max(400)
-  .regex(NO_CRLF, 'must not contain line breaks')
+  .regex(ONE_LINE, 'must not contain line breaks or other control characters')
   .superRefine((v, ctx) => {
     const m = /^\s*(?:"?([^"<>]*)"?\s*<([^<>\s]+)>|([^<>\s]+))\s*$/.exec(v);
     const addr = m?.[2] ?? m?.[3];
@@ -32,7 +70,8 @@ export const mailbox = z
       ctx.addIssue({ code: 'custom', message: 'must be an email address or "Name <address>"' });
   });
 
-const id = z
+/** An appointment id (also the `:id` of the appointment routes): safe in Redis keys and job ids. */
+export const appointmentId = z
   .string()
   .min(1)
   .max(128)
@@ -46,9 +85,11 @@ export const zonedDateTime = z.iso.datetime({
   message: 'must be an ISO 8601 date-time with a zone, e.g. 2024-01-15T10:00:00Z or 2024-01-15T11:00:00+01:00',
 });
 
-const tags = z.record(
-  z.string().regex(/^[A-Za-z0-9_-]{1,256}$/, 'tag names: letters, digits, "_" and "-"'),
-  z.string().max(256).regex(/^[A-Za-z0-9_-]*$/, 'tag values: letters, digits, "_" and "-"'),
+const tags = atMostKeys(
+  z.record(
+    z.string().regex(/^[A-Za-z0-9_-]{1,256}$/, 'tag names: letters, digits, "_" and "-"'),
+    z.string().max(256).regex(/^[A-Za-z0-9_-]*$/, 'tag values: letters, digits, "_" and "-"'),
+  ),
 );
 
 /** Not sent after this moment (e.g. a reminder once its appointment has started, an expired code). */
@@ -59,7 +100,7 @@ const expiresAt = zonedDateTime.optional();
  * the message is for, so that the timeline, channel fallback and invitations find it.
  */
 export const messageRef = z.object({
-  appointmentId: id,
+  appointmentId,
   kind: z.enum(['confirmation', 'rescheduled', 'cancelled', 'J-1', 'H-1']),
   version: z.number().int().min(1),
   recipient: z.enum(['attendee', 'host']),
@@ -74,9 +115,9 @@ export const MAX_RECIPIENTS = 50;
 export const emailPayload = z
   .object({
     to: z.union([emailAddress, z.array(emailAddress).min(1).max(MAX_RECIPIENTS)]),
-    subject: z.string().min(1).max(998).regex(NO_CRLF, 'must not contain line breaks'),
-    html: z.string().min(1).max(MAX_EMAIL_BODY).optional(),
-    text: z.string().min(1).max(MAX_EMAIL_BODY).optional(),
+    subject: subjectLine(998),
+    html: bodyText(MAX_EMAIL_BODY).min(1).optional(),
+    text: bodyText(MAX_EMAIL_BODY).min(1).optional(),
     from: mailbox.optional(),
     replyTo: emailAddress.optional(),
     tags: tags.optional(),
@@ -91,7 +132,7 @@ export const emailPayload = z
 export const smsPayload = z.object({
   to: phone,
   // Twilio's own ceiling for one message (10 segments).
-  body: z.string().min(1).max(1600),
+  body: bodyText(1600).min(1),
   expiresAt,
   ref: messageRef.optional(),
 });
@@ -99,12 +140,14 @@ export const smsPayload = z.object({
 export const whatsappPayload = z
   .object({
     to: phone,
-    body: z.string().min(1).max(4096).optional(),
+    body: bodyText(4096).min(1).optional(),
     contentSid: z
       .string()
       .regex(/^HX[0-9a-fA-F]{32}$/, 'must be a Twilio Content SID: HX and 32 hex digits')
       .optional(),
-    contentVariables: z.record(z.string().max(64), z.string().max(1024)).optional(),
+    contentVariables: atMostKeys(
+      z.record(z.string().max(64).regex(ONE_LINE, 'variable names must not contain control characters'), bodyText(1024)),
+    ).optional(),
     expiresAt,
     ref: messageRef.optional(),
   })
@@ -120,11 +163,11 @@ export const visioProvider = z.enum(['ZOOM', 'GOOGLE_MEET', 'CUSTOM']);
 export const visioKind = z.enum(['ZOOM', 'GOOGLE_MEET']);
 
 export const meetingCreatePayload = z.object({
-  appointmentId: id,
+  appointmentId,
   scheduledAt: zonedDateTime,
   duration: z.number().int().min(1).max(24 * 60),
   visioProvider: visioKind,
-  topic: z.string().min(1).max(200).optional(),
+  topic: subjectLine(200).optional(),
   timezone: timeZone.optional(),
   attendees: z.array(emailAddress).max(100).optional(),
   /** The appointment's host: the meeting is created as this Zoom user / in this Google calendar when so configured. */
@@ -132,7 +175,7 @@ export const meetingCreatePayload = z.object({
 });
 
 const person = z.object({
-  name: z.string().min(1).max(200),
+  name: oneLine(200),
   email: emailAddress.optional(),
   phone: phone.optional(),
 });
@@ -140,10 +183,11 @@ const person = z.object({
 export const reminderChannel = z.enum(['email', 'sms', 'whatsapp']);
 
 export const appointment = z.object({
-  id,
+  id: appointmentId,
   scheduledAt: zonedDateTime,
   duration: z.number().int().min(1).max(24 * 60),
-  title: z.string().min(1).max(200),
+  // Becomes part of email subjects and SMS lines: the subject rule.
+  title: subjectLine(200),
   timezone: timeZone.optional(),
   locale: z.enum(['fr', 'en']).optional(),
   visioProvider: visioProvider.nullish(),
@@ -157,8 +201,8 @@ export const appointment = z.object({
 });
 
 export const appointmentCancelled = z.object({
-  id,
-  reason: z.string().max(500).optional(),
+  id: appointmentId,
+  reason: bodyText(500).optional(),
 });
 
 export type EmailPayload = z.infer<typeof emailPayload>;
@@ -171,15 +215,15 @@ export type ReminderChannel = z.infer<typeof reminderChannel>;
 
 /** Moves the meeting this service created for the appointment (README "Appointment lifecycle", `rescheduled`). */
 export const meetingUpdatePayload = z.object({
-  appointmentId: id,
+  appointmentId,
   scheduledAt: zonedDateTime,
   duration: z.number().int().min(1).max(24 * 60),
   timezone: timeZone.optional(),
-  topic: z.string().min(1).max(200).optional(),
+  topic: subjectLine(200).optional(),
 });
 
 /** Deletes the meeting this service created for the appointment (README "Appointment lifecycle", `cancelled`). */
-export const meetingDeletePayload = z.object({ appointmentId: id });
+export const meetingDeletePayload = z.object({ appointmentId });
 
 export type MeetingUpdatePayload = z.infer<typeof meetingUpdatePayload>;
 export type MeetingDeletePayload = z.infer<typeof meetingDeletePayload>;

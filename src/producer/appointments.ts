@@ -38,6 +38,8 @@ export class AppointmentEvents {
 
   /** The pending reminders of the appointment's current version and when they fire. */
   async reminders(id: string): Promise<PendingReminder[]> {
+    // Checked before the id names a Redis key (`apt_x:events` would read another one).
+    parsePayload(appointmentCancelled.pick({ id: true }), { id });
     const store = new AppointmentStore(this.client.connection, this.client.redis);
     return this.client.withRedis(() => pendingReminders(this.client.queue('reminder'), store, id));
   }

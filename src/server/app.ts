@@ -1,3 +1,5 @@
+import { createServer, STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
@@ -17,6 +19,48 @@ export interface AppDeps {
   /** Shared with the workers of the same process (`npm start`) so their outcomes are counted. */
   metrics?: ServiceMetrics;
   logger?: Logger;
+  /** How long a request may take to arrive, headers and body (README "HTTP API"); tests shorten it. */
+  requestTimeoutMs?: number;
+}
+
+/** Headers and body must both have arrived within this, else 408 and the connection is closed. */
+export const REQUEST_TIMEOUT_MS = 30_000;
+
+/**
+ * Node's own limits, set on every connection before Fastify routes anything, so they hold
+ * for every route, authenticated or not, known or not: `headersTimeout` for the headers,
+ * `requestTimeout` for the whole request. Node checks them every `connectionsCheckingInterval`
+ * (30 s by default, which would double the wait), here a thirtieth of the limit.
+ */
+function serverWithTimeouts(timeoutMs: number) {
+  return (handler: Parameters<typeof createServer>[1]) =>
+    createServer(
+      {
+        requestTimeout: timeoutMs,
+        headersTimeout: timeoutMs,
+        connectionsCheckingInterval: Math.max(25, Math.min(1_000, Math.floor(timeoutMs / 30))),
+        // Fastify's default: longer than the idle timeouts of common load balancers.
+        keepAliveTimeout: 72_000,
+      },
+      handler,
+    );
+}
+
+/**
+ * A request that broke at the HTTP level (timed out, malformed, headers too large) gets the
+ * API's JSON shape and a closed connection. No response yet on that socket is the only case
+ * in which one can still be written.
+ */
+function clientError(err: NodeJS.ErrnoException, socket: Socket): void {
+  if (err.code === 'ECONNRESET' || socket.destroyed) return;
+  const [status, error] =
+    err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? [408, 'request_timeout'] : err.code === 'HPE_HEADER_OVERFLOW' ? [431, 'headers_too_large'] : [400, 'bad_request'];
+  const answered = (socket as Socket & { _httpMessage?: { headersSent?: boolean } })._httpMessage?.headersSent;
+  if (socket.writable && !answered) {
+    const body = JSON.stringify({ error, message: status === 408 ? 'the request did not arrive in time' : STATUS_CODES[status] });
+    socket.write(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+  }
+  socket.destroy();
 }
 
 /** Largest request body: an email of 256 KiB html + 256 KiB text, JSON-escaped, fits. */
@@ -33,6 +77,10 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
   const app: FastifyInstance = Fastify({
     ...(deps.logger ? { loggerInstance: deps.logger as FastifyBaseLogger } : { logger: false }),
     bodyLimit: BODY_LIMIT,
+    // Past Fastify's 100 (a 414 before any check): job ids go to 255, the schema decides.
+    maxParamLength: 256,
+    serverFactory: serverWithTimeouts(deps.requestTimeoutMs ?? REQUEST_TIMEOUT_MS),
+    clientErrorHandler: clientError,
     // One line per request from the hook below, without probe noise.
     logController: new LogController({ disableRequestLogging: true }),
     return503OnClosing: true,

@@ -7,11 +7,36 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Config } from '../config.js';
 import type { RedisClient } from '../redis.js';
 import { safeEqual } from './auth.js';
+import { JOB_ID_RULE, classifyJobId } from './params.js';
 import { pingRedis } from './ping.js';
 
 export const DASHBOARD_PATH = '/admin/queues';
 
 type DashboardConfig = NonNullable<Config['http']['dashboard']>;
+
+/** No page of the board may be framed (clickjacking its buttons); both headers, for old and new browsers. */
+export const FRAME_HEADERS = { 'x-frame-options': 'DENY', 'content-security-policy': "frame-ancestors 'none'" } as const;
+
+const WRITE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
+/**
+ * A browser sends a cross-site POST with a form or text content type, or none, without asking
+ * (basic-auth credentials included); `application/json` it only sends after a CORS preflight,
+ * which this server never grants. So every change must say `application/json`.
+ */
+function isJson(contentType: string | undefined): boolean {
+  return (contentType ?? '').split(';')[0]!.trim().toLowerCase() === 'application/json';
+}
+
+/**
+ * The board's own buttons send body-less PUTs with no content type (axios drops it when there
+ * is no data). This line, put in the board's page before its scripts, gives those requests
+ * `Content-Type: application/json` so they pass the rule above; requests with a body keep theirs.
+ */
+export const BOARD_JSON_SHIM =
+  '<script>(function(){var P=XMLHttpRequest.prototype,open=P.open,send=P.send;' +
+  'P.open=function(m){this.__method=String(m).toUpperCase();return open.apply(this,arguments)};' +
+  'P.send=function(b){if(this.__method!=="GET"&&this.__method!=="HEAD"&&b==null)this.setRequestHeader("Content-Type","application/json");return send.apply(this,arguments)}})();</script>';
 
 /**
  * Bull Board for every queue, behind basic auth, in a plugin scope of its own so the auth
@@ -33,6 +58,10 @@ export async function mountDashboard(
     options: { uiConfig: { boardTitle: 'Notifications' } },
   });
   await app.register(async (scope) => {
+    // First, so that every answer carries them, refusals included.
+    scope.addHook('onRequest', async (_req, reply) => {
+      reply.headers(FRAME_HEADERS);
+    });
     await scope.register(basicAuth, {
       authenticate: { realm: 'notification dashboard' },
       // Both halves are always compared, so the answer time says nothing about which was wrong.
@@ -47,6 +76,24 @@ export async function mountDashboard(
     scope.addHook('onRequest', (req, reply, done) =>
       check(req, reply, (err) => (err ? void reply.code(401).send({ error: 'unauthorized' }) : done())),
     );
+    scope.addHook('onRequest', async (req, reply) => {
+      if (WRITE_METHODS.has(req.method) && !isJson(req.headers['content-type']))
+        return reply.code(415).send({ error: 'unsupported_media_type', message: 'dashboard changes need Content-Type: application/json' });
+    });
+    scope.addHook('onSend', async (_req, reply, payload) => {
+      const type = String(reply.getHeader('content-type') ?? '');
+      if (typeof payload !== 'string' || !type.startsWith('text/html')) return payload;
+      return payload.replace('<script', `${BOARD_JSON_SHIM}<script`);
+    });
+    // The board's job routes (`…/:queueName/:jobId/…`) pass the id straight to BullMQ: `meta`
+    // would read the queue's own hash, and its "clean" would delete it.
+    scope.addHook('preHandler', async (req, reply) => {
+      const jobId = (req.params as { jobId?: unknown } | undefined)?.jobId;
+      if (typeof jobId !== 'string') return;
+      const kind = classifyJobId(jobId);
+      if (kind === 'reserved') return reply.code(404).send({ error: 'not_found', message: `no job ${jobId}` });
+      if (kind === 'malformed') return reply.code(400).send({ error: 'bad_request', message: `jobId: ${JOB_ID_RULE}` });
+    });
     // A quick 503 instead of a request that hangs until Redis returns.
     scope.addHook('preHandler', async (req, reply) => {
       if (!req.url.startsWith(`${DASHBOARD_PATH}/api/`)) return;

@@ -19,6 +19,13 @@ const NAMES: Record<number, string> = {
 };
 
 /**
+ * Redis answered but refused: full under `noeviction` (OOM), a read-only replica, loading,
+ * no master. Nothing the caller sent was wrong, and a retry later may succeed.
+ */
+const REDIS_REFUSAL = /^(OOM|READONLY|MASTERDOWN|LOADING|MISCONF|NOREPLICAS|CLUSTERDOWN|TRYAGAIN)\b/;
+const isRedisRefusal = (err: Error) => err.name === 'ReplyError' && REDIS_REFUSAL.test(err.message);
+
+/**
  * Every error leaves as JSON `{error, message?}`, never with a stack trace: validation
  * problems in the contract's shape, Redis outages as 503, anything unexpected as a bare 500
  * (logged here with its stack, for the operator only).
@@ -32,6 +39,11 @@ export function installErrorHandlers(app: FastifyInstance): void {
     if (err instanceof RedisUnavailableError) {
       req.log.warn({ err: err.message }, 'request refused: Redis unavailable');
       return reply.code(503).header('retry-after', '5').send({ error: 'redis_unavailable', message: 'Redis is not reachable; nothing was enqueued, retry later' });
+    }
+    if (isRedisRefusal(err)) {
+      // Logged whole for the operator (Redis needs attention), through the logger's `err` serializer: no payload.
+      req.log.error({ err }, 'request refused: Redis refused the write');
+      return reply.code(503).header('retry-after', '5').send({ error: 'redis_unavailable', message: 'Redis refused the request (full or read-only); retry later' });
     }
     // A malformed JSON body is an invalid body like any other: same shape as a schema failure.
     if (err.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || err.code === INVALID_JSON)

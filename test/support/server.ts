@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { Env } from '../../src/config.js';
+import type { Logger } from '../../src/logger.js';
 import { NotificationClient } from '../../src/producer/client.js';
 import { buildApp } from '../../src/server/app.js';
 import type { ServiceMetrics } from '../../src/server/metrics.js';
@@ -9,10 +10,10 @@ export const TOKEN = 'test-token-0123456789';
 export const bearer = { authorization: `Bearer ${TOKEN}` };
 
 /** The HTTP app on the run's Redis (unique prefix), with a producer client of its own. */
-export async function startApp(env: Env = {}, opts: { metrics?: ServiceMetrics; client?: NotificationClient } = {}) {
+export async function startApp(env: Env = {}, opts: { metrics?: ServiceMetrics; client?: NotificationClient; logger?: Logger; requestTimeoutMs?: number } = {}) {
   const config = testConfig({ API_TOKENS: TOKEN, ...env });
   const client = opts.client ?? NotificationClient.fromConfig(config);
-  const app: FastifyInstance = await buildApp(config, { client, metrics: opts.metrics });
+  const app: FastifyInstance = await buildApp(config, { client, metrics: opts.metrics, logger: opts.logger, requestTimeoutMs: opts.requestTimeoutMs });
   return {
     config,
     client,

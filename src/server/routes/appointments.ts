@@ -1,5 +1,6 @@
 import type { FastifyRequest } from 'fastify';
 import { InvalidPayloadError } from '../../contract/errors.js';
+import { parsePayload } from '../../contract/registry.js';
 import { appointment, appointmentCancelled, type Appointment } from '../../contract/schemas.js';
 import { commonErrors, enqueuedResponse, idempotencyKey, remindersResponse, sendEnqueued, type ApiRoute } from '../api.js';
 
@@ -10,7 +11,10 @@ const responses = {
   ...commonErrors,
 };
 
-const paramId = (req: FastifyRequest) => (req.params as { id: string }).id;
+const idOnly = appointmentCancelled.pick({ id: true });
+
+/** The URL's appointment id, checked with the schema's own rule before anything reads Redis (400 naming `id`). */
+const paramId = (req: FastifyRequest) => parsePayload(idOnly, { id: (req.params as { id: string }).id }).id;
 
 function bodyObject(req: FastifyRequest): Record<string, unknown> {
   const body = req.body ?? {};
@@ -21,8 +25,8 @@ function bodyObject(req: FastifyRequest): Record<string, unknown> {
 
 /** The URL names the appointment; a body that names another one is a mistake worth a 400. */
 function withUrlId(req: FastifyRequest): Record<string, unknown> {
-  const b = bodyObject(req);
   const id = paramId(req);
+  const b = bodyObject(req);
   if (b.id !== undefined && b.id !== id)
     throw new InvalidPayloadError([{ path: 'id', message: `must match the id in the URL ("${id}")` }]);
   return { ...b, id };
@@ -82,6 +86,7 @@ export const appointmentRoutes: ApiRoute[] = [
     params: idParam,
     responses: {
       200: { description: 'pending reminders, soonest first (empty for an unknown or cancelled appointment)', schema: remindersResponse },
+      400: { description: 'the id is not an appointment id', schema: commonErrors[400].schema },
       401: commonErrors[401],
       503: commonErrors[503],
     },
