@@ -2,6 +2,8 @@ import type { FlowProducer, JobsOptions, Queue } from 'bullmq';
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
 import type { QueueName } from '../contract/queues.js';
+import type { RedisClient } from '../redis.js';
+import type { DeliveryReader } from './delivery-reader.js';
 import type { MeetingStore } from '../meetings/store.js';
 import type { Reminders } from './reminders.js';
 import type { AppointmentStore } from './store.js';
@@ -18,6 +20,10 @@ export interface AppointmentDeps {
   flow(): FlowProducer;
   now(): number;
   logger: Logger;
+  /** The process's Redis client, for reads in one round trip (a message's sends). */
+  connection: RedisClient;
+  /** Delivery statuses of sends (channel fallback reads them). */
+  delivery: DeliveryReader;
 }
 
 /** A follow-up job: deterministic id, and the service's retry policy written in. */
