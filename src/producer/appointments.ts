@@ -4,10 +4,13 @@ import { appointment, appointmentCancelled, type Appointment } from '../contract
 import { eventHash } from '../appointments/ids.js';
 import { pendingReminders, type PendingReminder } from '../appointments/reminders.js';
 import { AppointmentStore } from '../appointments/store.js';
+import { noDelivery, type DeliveryReader } from '../appointments/delivery-reader.js';
+import { appointmentTimeline, type Timeline } from '../appointments/view.js';
 import type { Config } from '../config.js';
+import type { QueueName } from '../contract/queues.js';
 import type { Enqueued, NotificationClient } from './client.js';
 
-export type { PendingReminder };
+export type { PendingReminder, Timeline };
 
 export interface EventOptions {
   /** Overrides the content-derived key, e.g. to push the same move twice on purpose. */
@@ -20,6 +23,9 @@ export interface EventOptions {
  * one idempotency mark); the worker also recognises a repeated booking by its content.
  */
 export class AppointmentEvents {
+  /** Where `get` reads messages' delivery statuses (the delivery status store, when there is one). */
+  delivery: DeliveryReader = noDelivery;
+
   constructor(
     private readonly client: NotificationClient,
     private readonly redis: () => Config['redis'],
@@ -47,6 +53,16 @@ export class AppointmentEvents {
   async reminders(id: string): Promise<PendingReminder[]> {
     const store = new AppointmentStore(this.client.connection, this.redis());
     return this.client.withRedis(() => pendingReminders(this.client.queue('reminder'), store, id));
+  }
+
+  /**
+   * The appointment's timeline (README "Appointment timeline"): its latest state, meeting,
+   * pending reminders and every message with its job state and delivery status;
+   * undefined for an unknown or expired appointment.
+   */
+  async get(id: string): Promise<Timeline | undefined> {
+    const deps = { connection: this.client.connection, redis: this.redis(), queue: (n: QueueName) => this.client.queue(n), delivery: this.delivery };
+    return this.client.withRedis(() => appointmentTimeline(deps, id));
   }
 
   private async push(name: 'booked' | 'rescheduled', apt: Appointment, opts: EventOptions): Promise<Enqueued> {
