@@ -2,7 +2,9 @@ import type { Job } from 'bullmq';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { DeliveryReader, DeliveryView } from '../src/appointments/delivery-reader.js';
 import { appointmentsFeature } from '../src/appointments/feature.js';
+import { nextChannel, standingOf, whyNoFallback } from '../src/appointments/fallback.js';
 import { jobIds } from '../src/appointments/ids.js';
+import type { MessageSend } from '../src/appointments/view.js';
 import { loadConfig } from '../src/config.js';
 import type { DeliveryChange, DeliveryStatus } from '../src/contract/outcome.js';
 import type { Appointment } from '../src/contract/schemas.js';
@@ -216,5 +218,42 @@ describe('channel fallback for appointment messages', () => {
     const timeline = await h.client.appointments.get(apt.id);
     expect(timeline!.messages.find((m) => m.jobId === sms.id)!.delivery).toMatchObject({ status: 'undelivered', errorCode: '30003' });
     expect(timeline!.messages.find((m) => m.jobId === email.id)!.delivery).toMatchObject({ status: 'delivered' });
+  });
+});
+
+describe('fallback decision rules', () => {
+  const send = (over: Partial<MessageSend>): MessageSend => ({
+    kind: 'J-1', version: 1, channel: 'sms', queue: 'sms', jobId: 'a-sms', recipient: 'attendee', state: 'completed',
+    messageId: 'SM1', failedReason: null, skippedReason: null, delivery: null, fallbackOf: null, addedAt: 0, ...over,
+  });
+  const trigger = { queue: 'sms' as const, jobId: 'a-sms', why: 'failed' as const };
+
+  it('what counts as on its way, reached or ended', () => {
+    const at = new Date().toISOString();
+    expect(standingOf(send({ jobId: 'b', state: 'completed' }), trigger)).toBe('on_its_way'); // sent, no status yet
+    expect(standingOf(send({ jobId: 'b', state: 'delayed' }), trigger)).toBe('on_its_way'); // retrying
+    expect(standingOf(send({ jobId: 'b', skippedReason: 'expired at ...' }), trigger)).toBe('ended');
+    expect(standingOf(send({ jobId: 'b', delivery: { status: 'read', at } }), trigger)).toBe('reached');
+    expect(standingOf(send({ jobId: 'b', delivery: { status: 'bounced', at } }), trigger)).toBe('ended');
+    // The trigger: still active while its outcome is told; retried since: on its way again.
+    expect(standingOf(send({ state: 'active' }), trigger)).toBe('ended');
+    expect(standingOf(send({ state: 'waiting' }), trigger)).toBe('on_its_way');
+    expect(standingOf(send({ state: 'completed' }), { ...trigger, why: 'delivery' })).toBe('ended');
+  });
+
+  it('only while the message is current and ahead', () => {
+    const now = Date.now();
+    const a = makeAppointment(3 * DAY);
+    const stored = { id: a.id, version: 2, status: 'active' as const, eventAt: 0, lastEvent: '', lastKind: 'update' as const, changes: { time: true, meeting: false }, appointment: a, done: 2 };
+    const ref = { appointmentId: a.id, kind: 'rescheduled' as const, version: 2, recipient: 'attendee' as const };
+    expect(whyNoFallback(stored, ref, now)).toBeUndefined();
+    expect(whyNoFallback(stored, { ...ref, recipient: 'host' }, now)).toMatch(/host/);
+    expect(whyNoFallback(stored, { ...ref, version: 1 }, now)).toMatch(/^moved/);
+    expect(whyNoFallback({ ...stored, status: 'cancelled' }, ref, now)).toBe('cancelled');
+    expect(whyNoFallback({ ...stored, status: 'cancelled' }, { ...ref, kind: 'cancelled' }, now)).toBeUndefined();
+    expect(whyNoFallback(stored, ref, Date.parse(a.scheduledAt))).toBe('the appointment has started');
+    expect(whyNoFallback(stored, { ...ref, kind: 'J-1' }, Date.parse(a.scheduledAt) - 30 * 60_000)).toMatch(/too late for J-1/);
+    expect(nextChannel(stored, new Set(['sms']))).toBe('email');
+    expect(nextChannel({ ...stored, appointment: { ...a, attendee: { name: 'P', phone: a.attendee.phone } } }, new Set(['sms']))).toBeUndefined();
   });
 });

@@ -8,6 +8,7 @@ import { NOT_REACHED, REACHED } from './delivery-reader.js';
 import { followUpOptions, type AppointmentDeps } from './deps.js';
 import { jobIds, type Channel } from './ids.js';
 import { notifyAttendee } from './notify.js';
+import { REMINDER_OFFSETS } from './reminders.js';
 import type { StoredAppointment } from './store.js';
 import { messageKeys, readSends, type MessageSend } from './view.js';
 
@@ -49,14 +50,20 @@ export const notConfigured = (reason: string | null | undefined) => !!reason && 
  * "On its way" is anything that may still reach the attendee: a job waiting, delayed
  * (retrying), active, or completed as `sent` without a negative delivery status yet.
  * Ended: failed for good, skipped (not configured, or expired), or a negative status. The
- * send that triggered the decision counts as ended even while its job is still `active`:
- * its outcome is told before BullMQ moves it.
+ * send that triggered the decision counts as ended even while its job is still `active`
+ * (its outcome is told before BullMQ moves it), and when a provider event said so (the
+ * status may not be readable yet).
  */
 export function standingOf(send: MessageSend, trigger: FallbackData['trigger']): SendStanding {
   const status = send.delivery?.status;
   if (status && REACHED.has(status)) return 'reached';
   if (status && NOT_REACHED.has(status)) return 'ended';
-  if (send.jobId === trigger.jobId && send.queue === trigger.queue) return 'ended';
+  if (send.jobId === trigger.jobId && send.queue === trigger.queue) {
+    // Told by a provider event: ended, whatever the store said a moment before.
+    if (trigger.why === 'delivery') return 'ended';
+    // Told by its outcome: ended, unless someone retried the job since (dashboard, API).
+    if (send.state === 'active') return 'ended';
+  }
   if (send.state === 'failed') return 'ended';
   if (send.state === 'completed') return send.skippedReason !== null ? 'ended' : 'on_its_way';
   return 'on_its_way';
@@ -68,7 +75,10 @@ export function whyNoFallback(s: StoredAppointment | undefined, ref: MessageRef,
   if (!s?.appointment) return 'appointment not found: it expired or was never stored';
   if (s.version !== ref.version) return `moved: the message is for version ${ref.version}, the appointment is at version ${s.version}`;
   if (s.status === 'cancelled' && ref.kind !== 'cancelled') return 'cancelled';
-  if (now >= Date.parse(s.appointment.scheduledAt)) return 'the appointment has started';
+  const at = Date.parse(s.appointment.scheduledAt);
+  if (now >= at) return 'the appointment has started';
+  // As when it fires (fire-reminder.ts): past the H-1 moment, a J-1 would only duplicate the H-1.
+  if (ref.kind === 'J-1' && now >= at - REMINDER_OFFSETS['H-1']) return 'too late for J-1: the H-1 reminder is due';
   return undefined;
 }
 
