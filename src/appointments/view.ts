@@ -53,7 +53,7 @@ export interface ReadDeps {
 
 /**
  * The sends among `keys` that exist, read in one pipelined round trip (a missing job costs
- * one empty HGETALL), then the states of those found, concurrently.
+ * one empty HGETALL), then the states of those not finished, concurrently.
  */
 export async function readSends(deps: ReadDeps, keys: readonly SendKey[]): Promise<MessageSend[]> {
   if (keys.length === 0) return [];
@@ -69,7 +69,7 @@ export async function readSends(deps: ReadDeps, keys: readonly SendKey[]): Promi
     found.map(async ({ k, id, raw }): Promise<MessageSend> => {
       const queue = deps.queue(k.channel);
       const job = Job.fromJSON(queue, raw as never, id);
-      const [state, d] = await Promise.all([job.getState(), delivery.get(k.channel, id)]);
+      const [state, d] = await Promise.all([stateOf(job, raw!), delivery.get(k.channel, id)]);
       const result = (job.returnvalue ?? null) as { status?: string; messageId?: string; reason?: string } | null;
       const ref = (job.data as { ref?: { fallbackOf?: string } } | undefined)?.ref;
       return {
@@ -89,6 +89,16 @@ export async function readSends(deps: ReadDeps, keys: readonly SendKey[]): Promi
       };
     }),
   );
+}
+
+/**
+ * A finished job's state is in its hash (BullMQ writes `finishedOn` when it moves a job to
+ * completed or failed, with `returnvalue` only for completed, and deletes both on a retry):
+ * only unfinished jobs cost a state lookup.
+ */
+function stateOf(job: Job, raw: Record<string, string>): Promise<JobState | 'unknown'> {
+  if (raw.finishedOn) return Promise.resolve(raw.returnvalue !== undefined ? 'completed' : 'failed');
+  return job.getState();
 }
 
 /** Every send key of one message (every channel). */
