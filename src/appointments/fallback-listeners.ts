@@ -10,12 +10,13 @@ const MESSAGE_QUEUES = new Set(['email', 'sms', 'whatsapp']);
  * is no reason to try elsewhere: the appointment has begun.
  */
 export function fallbackOnOutcome(ctx: ServiceContext): OutcomeListener {
-  return async (o, job) => {
+  // Synchronous when there is nothing to do (nearly every outcome): no promise, no extra tick.
+  return (o, job) => {
+    if (o.outcome !== 'failed' && o.outcome !== 'skipped') return;
     if (!MESSAGE_QUEUES.has(o.queue) || !(job.data as { ref?: unknown } | undefined)?.ref) return;
-    const how = o.outcome === 'failed' ? 'failed' : o.outcome === 'skipped' && notConfigured((o.result as { reason?: string } | undefined)?.reason) ? 'skipped' : undefined;
-    if (!how) return;
-    const data = fallbackTrigger(o.queue, o.jobId, job.data, how);
-    if (data) await addFallbackDecision(ctx, data);
+    if (o.outcome === 'skipped' && !notConfigured((o.result as { reason?: string } | undefined)?.reason)) return;
+    const data = fallbackTrigger(o.queue, o.jobId, job.data, o.outcome);
+    if (data) return addFallbackDecision(ctx, data).then(() => undefined);
   };
 }
 
