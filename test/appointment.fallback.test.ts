@@ -181,6 +181,32 @@ describe('channel fallback for appointment messages', () => {
     expect(await h.queue('sms').getJob(`apt-${apt.id}-rescheduled-v2-sms`)).toBeUndefined();
   });
 
+  it('two sends of one notice ending together fall back once; a chain runs until no channel is left', async () => {
+    // No email provider, a refused number, WhatsApp not configured: nothing can reach Paul.
+    const h = await harness([...ALL_QUEUES, 'whatsapp'], { RESEND_API_KEY: '' });
+    const apt = makeAppointment(3 * DAY, { fallbackChannels: ['sms', 'email', 'whatsapp'] });
+    fakes.twilio.invalidNumbers.add(apt.attendee.phone!);
+    await h.client.appointments.booked(apt);
+    // confirmation: email skipped -> sms refused -> whatsapp skipped -> nothing left.
+    const chain = [`apt-${apt.id}-confirmation-v1-email`, `apt-${apt.id}-confirmation-v1-sms`, `apt-${apt.id}-confirmation-v1-whatsapp`];
+    const last = await finished(h, 'appointment', jobIds.fallback(chain[2]!));
+    expect(last.returnvalue).toMatchObject({ status: 'skipped', reason: expect.stringMatching(/^no channel left/) });
+    expect((await finished(h, 'sms', chain[1]!)).data.ref.fallbackOf).toBe(chain[0]);
+    expect((await finished(h, 'whatsapp', chain[2]!)).data.ref.fallbackOf).toBe(chain[1]);
+
+    // A move's notice goes by email and SMS at once: both end badly, both decide, one WhatsApp.
+    const moved = { ...apt, scheduledAt: new Date(Date.parse(apt.scheduledAt) + HOUR).toISOString() };
+    await h.client.appointments.rescheduled(moved);
+    const [byEmail, bySms] = await Promise.all(
+      ['email', 'sms'].map((c) => finished(h, 'appointment', jobIds.fallback(`apt-${apt.id}-rescheduled-v2-${c}`))),
+    );
+    const results = [byEmail!.returnvalue, bySms!.returnvalue];
+    const queued = results.filter((r) => r.status === 'queued');
+    expect(queued.length).toBeGreaterThanOrEqual(1);
+    for (const q of queued) expect(q.jobId).toBe(`apt-${apt.id}-rescheduled-v2-whatsapp`);
+    expect(await h.queue('whatsapp').getJobCountByTypes('completed', 'failed', 'waiting', 'active', 'delayed')).toBe(2);
+  });
+
   it('messages to the host never fall back', async () => {
     const h = await harness();
     const apt = makeAppointment(3 * DAY);
