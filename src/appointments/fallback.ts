@@ -2,7 +2,7 @@ import type { Job } from 'bullmq';
 import { z } from 'zod';
 import { parsePayload } from '../contract/registry.js';
 import { skipped, type Skipped } from '../contract/results.js';
-import { MESSAGE_KINDS, messageRef, type MessageRef } from '../contract/schemas.js';
+import { messageRef, type MessageRef } from '../contract/schemas.js';
 import { addressFor, fallbackChannels } from './channels.js';
 import { NOT_REACHED, REACHED } from './delivery-reader.js';
 import { followUpOptions, type AppointmentDeps } from './deps.js';
@@ -135,7 +135,7 @@ export async function decideFallback(job: Job, deps: AppointmentDeps): Promise<F
 export function fallbackTrigger(queue: string, jobId: string, data: unknown, how: FallbackData['trigger']['why']): FallbackData | undefined {
   if (queue !== 'email' && queue !== 'sms' && queue !== 'whatsapp') return undefined;
   const parsed = messageRef.safeParse((data as { ref?: unknown } | undefined)?.ref);
-  if (!parsed.success || parsed.data.recipient !== 'attendee' || !MESSAGE_KINDS.includes(parsed.data.kind)) return undefined;
+  if (!parsed.success || parsed.data.recipient !== 'attendee') return undefined;
   return { ref: parsed.data, trigger: { queue, jobId, why: how } };
 }
 

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import type { MessageRef } from '../contract/schemas.js';
 
 /**
  * Every job derived from an appointment has an id computed from the appointment id, the
@@ -27,8 +28,8 @@ export const jobIds = {
   fallback: (sendJobId: string) => `${sendJobId}-fallback`,
 };
 
-export type MessageKind = 'confirmation' | 'rescheduled' | 'cancelled' | 'J-1' | 'H-1';
-export type Recipient = 'attendee' | 'host';
+export type MessageKind = MessageRef['kind'];
+export type Recipient = MessageRef['recipient'];
 
 /**
  * The id of a message's send on one channel. The attendee's is `jobIds.message` with the
