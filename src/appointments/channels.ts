@@ -19,3 +19,8 @@ export function noticeChannels(a: Appointment): Channel[] {
 export function addressFor(a: Appointment, channel: Channel): string | undefined {
   return channel === 'email' ? a.attendee.email : a.attendee.phone;
 }
+
+/** README "Channel fallback": `fallbackChannels`, by default `sms` then `email`; `[]` turns it off. */
+export function fallbackChannels(a: Appointment): Channel[] {
+  return [...new Set(a.fallbackChannels ?? (['sms', 'email'] as const))];
+}

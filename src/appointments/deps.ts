@@ -3,6 +3,8 @@ import type { Config } from '../config.js';
 import { retryPolicy } from '../contract/retry.js';
 import type { Logger } from '../logger.js';
 import type { QueueName } from '../contract/queues.js';
+import type { RedisClient } from '../redis.js';
+import type { DeliveryReader } from './delivery-reader.js';
 import type { MeetingStore } from '../meetings/store.js';
 import type { Reminders } from './reminders.js';
 import type { AppointmentStore } from './store.js';
@@ -19,6 +21,10 @@ export interface AppointmentDeps {
   flow(): FlowProducer;
   now(): number;
   logger: Logger;
+  /** The process's Redis client, for reads in one round trip (a message's sends). */
+  connection: RedisClient;
+  /** Delivery statuses of sends (channel fallback reads them). */
+  delivery: DeliveryReader;
 }
 
 /** A follow-up job: deterministic id, and the service's retry policy written in. */

@@ -3,6 +3,9 @@ import { queuePrefix } from '../redis.js';
 import { handleAppointmentEvent } from './lifecycle.js';
 import { confirmBooking } from './confirm.js';
 import { fireReminder } from './fire-reminder.js';
+import { decideFallback } from './fallback.js';
+import { fallbackOnDelivery, fallbackOnOutcome } from './fallback-listeners.js';
+import { noDelivery, type DeliveryReader } from './delivery-reader.js';
 import { expectName } from '../contract/registry.js';
 import type { Feature, QueueHandler, ServiceContext } from '../runtime/types.js';
 import type { AppointmentDeps } from './deps.js';
@@ -13,6 +16,8 @@ import { AppointmentStore } from './store.js';
 export interface AppointmentOptions {
   /** The clock reminders are checked against; tests move it to play "workers were down". */
   now?: () => number;
+  /** Delivery statuses for channel fallback (the delivery status store); none by default. */
+  delivery?: (ctx: ServiceContext) => DeliveryReader;
 }
 
 export function appointmentDeps(ctx: ServiceContext, opts: AppointmentOptions = {}): AppointmentDeps {
@@ -34,10 +39,12 @@ export function appointmentDeps(ctx: ServiceContext, opts: AppointmentOptions = 
     },
     now: opts.now ?? Date.now,
     logger: ctx.logger.child({ module: 'appointments' }),
+    connection: ctx.connection,
+    delivery: opts.delivery?.(ctx) ?? noDelivery,
   };
 }
 
-/** The `appointment` queue (events, and the internal `confirm` step) and the `reminder` queue. */
+/** The `appointment` queue (events, and the internal `confirm` and `fallback` steps) and the `reminder` queue. */
 export function appointmentHandlers(ctx: ServiceContext, opts: AppointmentOptions = {}): QueueHandler[] {
   const deps = appointmentDeps(ctx, opts);
   return [
@@ -45,7 +52,8 @@ export function appointmentHandlers(ctx: ServiceContext, opts: AppointmentOption
       queue: 'appointment',
       provider: () => 'appointments',
       run: (job) => {
-        expectName(job, 'booked', 'rescheduled', 'cancelled', 'confirm');
+        expectName(job, 'booked', 'rescheduled', 'cancelled', 'confirm', 'fallback');
+        if (job.name === 'fallback') return decideFallback(job, deps);
         return job.name === 'confirm' ? confirmBooking(job, deps) : handleAppointmentEvent(job, deps);
       },
     },
@@ -60,9 +68,14 @@ export function appointmentHandlers(ctx: ServiceContext, opts: AppointmentOption
   ];
 }
 
-/** Appointment events, confirmations and reminders; `appointmentsFeature({now})` for tests. */
+/**
+ * Appointment events, confirmations, reminders and channel fallback (its listeners hear
+ * message outcomes and delivery changes in every process); `appointmentsFeature({now})` for tests.
+ */
 export const appointmentsFeature = (opts: AppointmentOptions = {}): Feature => ({
   name: 'appointments',
   handlers: (ctx) => appointmentHandlers(ctx, opts),
+  listeners: (ctx) => [fallbackOnOutcome(ctx)],
+  deliveryListeners: (ctx) => [fallbackOnDelivery(ctx)],
 });
 export const appointments = appointmentsFeature();

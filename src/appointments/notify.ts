@@ -1,4 +1,4 @@
-import type { EmailPayload, SmsPayload, WhatsAppPayload } from '../contract/schemas.js';
+import type { EmailPayload, MessageRef, SmsPayload, WhatsAppPayload } from '../contract/schemas.js';
 import { renderAppointment, type TemplateKind } from '../templates/appointment.js';
 import { addressFor } from './channels.js';
 import { followUpOptions, type AppointmentDeps } from './deps.js';
@@ -15,14 +15,18 @@ export interface Notified {
 
 /**
  * Tells the attendee through the channel queues, never through providers: each message is
- * an ordinary `send` job with an id made of appointment, step and version.
+ * an ordinary `send` job with an id made of appointment, kind and version, and carries a
+ * `ref` saying what it is for (the timeline and channel fallback read it). `fallbackOf`:
+ * the send this one replaces on another channel (README "Channel fallback").
  */
 export async function notifyAttendee(
   deps: Pick<AppointmentDeps, 'config' | 'queue'>,
   s: StoredAppointment,
   kind: TemplateKind,
+  /** The id's step: the kind, for every attendee notice (the timeline computes ids from kinds). */
   step: string,
   channels: readonly Channel[],
+  fallbackOf?: string,
 ): Promise<Notified> {
   const a = s.appointment;
   if (!a) return { queued: [], unreachable: channels.map((c) => `${c}: appointment details unknown`) };
@@ -36,11 +40,12 @@ export async function notifyAttendee(
       out.unreachable.push(`${channel}: the attendee has no ${channel === 'email' ? 'email' : 'phone'}`);
       continue;
     }
+    const ref: MessageRef = { appointmentId: s.id, kind, version: s.version, recipient: 'attendee', ...(fallbackOf && { fallbackOf }) };
     const jobId = jobIds.message(s.id, step, s.version, channel);
     const payload: EmailPayload | SmsPayload | WhatsAppPayload =
       channel === 'email'
-        ? { to, subject: r.email.subject, html: r.email.html, text: r.email.text, expiresAt }
-        : { to, body: r.sms, expiresAt };
+        ? { to, subject: r.email.subject, html: r.email.html, text: r.email.text, expiresAt, ref }
+        : { to, body: r.sms, expiresAt, ref };
     await deps.queue(channel).add('send', payload, followUpOptions(deps.config, jobId));
     out.queued.push({ channel, jobId });
   }

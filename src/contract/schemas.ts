@@ -99,9 +99,10 @@ const expiresAt = zonedDateTime.optional();
  * Set by the appointments feature on the messages it sends (producers leave it out): what
  * the message is for, so that the timeline, channel fallback and invitations find it.
  */
+export const MESSAGE_KINDS = ['confirmation', 'rescheduled', 'cancelled', 'J-1', 'H-1'] as const;
 export const messageRef = z.object({
   appointmentId,
-  kind: z.enum(['confirmation', 'rescheduled', 'cancelled', 'J-1', 'H-1']),
+  kind: z.enum(MESSAGE_KINDS),
   version: z.number().int().min(1),
   recipient: z.enum(['attendee', 'host']),
   /** The job id of the send this one replaces on another channel. */
@@ -198,6 +199,8 @@ export const appointment = z.object({
   host: person.optional(),
   attendee: person,
   reminderChannels: z.array(reminderChannel).max(3).optional(),
+  /** Where a notice that did not reach the attendee goes next, in order (README "Channel fallback"). */
+  fallbackChannels: z.array(reminderChannel).max(3).optional(),
 });
 
 export const appointmentCancelled = z.object({

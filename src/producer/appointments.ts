@@ -2,10 +2,11 @@ import { validateIdempotencyKey, dedupFor } from './idempotency.js';
 import { assertAhead, parsePayload } from '../contract/registry.js';
 import { appointment, appointmentCancelled, type Appointment } from '../contract/schemas.js';
 import { eventHash } from '../contract/stable-json.js';
-import { AppointmentStore, pendingReminders, type PendingReminder } from '../appointments/view.js';
+import type { QueueName } from '../contract/queues.js';
+import { AppointmentStore, appointmentTimeline, noDelivery, pendingReminders, type DeliveryReader, type PendingReminder, type Timeline } from '../appointments/view.js';
 import type { AddOptions, Enqueued, Enqueuer } from './types.js';
 
-export type { PendingReminder };
+export type { PendingReminder, Timeline };
 
 export interface EventOptions {
   /** Overrides the content-derived key, e.g. to push the same move twice on purpose. */
@@ -18,6 +19,9 @@ export interface EventOptions {
  * is one job; the worker also recognises a repeated booking by its content.
  */
 export class AppointmentEvents {
+  /** Where `get` reads messages' delivery statuses (the delivery status store, when there is one). */
+  delivery: DeliveryReader = noDelivery;
+
   constructor(private readonly client: Enqueuer) {}
 
   /** The appointment was booked: meeting (if needed), confirmation, reminders follow. */
@@ -42,6 +46,17 @@ export class AppointmentEvents {
     parsePayload(appointmentCancelled.pick({ id: true }), { id });
     const store = new AppointmentStore(this.client.connection, this.client.redis);
     return this.client.withRedis(() => pendingReminders(this.client.queue('reminder'), store, id));
+  }
+
+  /**
+   * The appointment's timeline (README "Appointment timeline"): its latest state, meeting,
+   * pending reminders and every message with its job state and delivery status;
+   * undefined for an unknown or expired appointment.
+   */
+  async get(id: string): Promise<Timeline | undefined> {
+    parsePayload(appointmentCancelled.pick({ id: true }), { id });
+    const deps = { connection: this.client.connection, redis: this.client.redis, queue: (n: QueueName) => this.client.queue(n), delivery: this.delivery };
+    return this.client.withRedis(() => appointmentTimeline(deps, id));
   }
 
   private async push(name: 'booked' | 'rescheduled', apt: Appointment, opts: EventOptions): Promise<Enqueued> {

@@ -93,8 +93,16 @@ export function startWorkers(rt: Runtime, names: readonly QueueName[], opts: Sta
       logger: ctx.logger,
       queue: ctx.queue,
       mask: maskRecipients,
-      onOutcome: (o, job) =>
-        listeners.length === 0 ? undefined : Promise.all(listeners.map((l) => l(o, job))).then(() => undefined),
+      onOutcome: (o, job) => {
+        // Listeners with nothing to do for this outcome return nothing: then there is no
+        // promise to wait for, and the job completes without an extra tick.
+        let pending: Promise<void>[] | undefined;
+        for (const l of listeners) {
+          const r = l(o, job);
+          if (r) (pending ??= []).push(r);
+        }
+        return pending && Promise.all(pending).then(() => undefined);
+      },
     }),
   );
   for (const w of workers) void w.run().catch((err) => ctx.logger.error({ err }, 'worker stopped'));

@@ -3,6 +3,8 @@ import { z, type ZodType } from 'zod';
 import type { NotificationClient } from '../producer/client.js';
 import { validateIdempotencyKey } from '../producer/idempotency.js';
 import { QUEUES } from '../contract/queues.js';
+import { appointment, MESSAGE_KINDS } from '../contract/schemas.js';
+import { DELIVERY_STATUSES } from '../contract/outcome.js';
 
 /** What route handlers need; built once per server. */
 export interface ApiDeps {
@@ -72,6 +74,36 @@ export const remindersResponse: NamedSchema = {
   schema: z.object({
     appointmentId: z.string(),
     reminders: z.array(z.looseObject({ id: z.string(), name: z.string(), fireAt: z.string() })),
+  }),
+};
+
+const jobState = z.enum(['waiting', 'delayed', 'active', 'completed', 'failed', 'prioritized', 'waiting-children', 'unknown']);
+
+export const timelineResponse: NamedSchema = {
+  name: 'AppointmentTimeline',
+  schema: z.object({
+    id: z.string(),
+    status: z.enum(['booked', 'cancelled']),
+    version: z.number().int(),
+    appointment,
+    meeting: z.object({ visioProvider: z.enum(['ZOOM', 'GOOGLE_MEET']), visioUrl: z.string(), visioMeetingId: z.string() }).nullable(),
+    reminders: z.array(z.object({ id: z.string(), name: z.enum(['J-1', 'H-1']), fireAt: z.string(), state: jobState })),
+    messages: z.array(
+      z.object({
+        kind: z.enum(MESSAGE_KINDS),
+        version: z.number().int(),
+        channel: z.enum(['email', 'sms', 'whatsapp']),
+        queue: z.enum(['email', 'sms', 'whatsapp']),
+        jobId: z.string(),
+        recipient: z.enum(['attendee', 'host']),
+        state: jobState,
+        messageId: z.string().nullable(),
+        failedReason: z.string().nullable(),
+        skippedReason: z.string().nullable(),
+        delivery: z.object({ status: z.enum(DELIVERY_STATUSES), at: z.string(), errorCode: z.string().optional() }).nullable(),
+        fallbackOf: z.string().nullable(),
+      }),
+    ),
   }),
 };
 

@@ -2,7 +2,16 @@ import type { FastifyRequest } from 'fastify';
 import { InvalidPayloadError } from '../../contract/errors.js';
 import { parsePayload } from '../../contract/registry.js';
 import { appointment, appointmentCancelled, type Appointment } from '../../contract/schemas.js';
-import { commonErrors, enqueuedResponse, idempotencyKey, remindersResponse, sendEnqueued, type ApiRoute } from '../api.js';
+import {
+  commonErrors,
+  enqueuedResponse,
+  errorResponse,
+  idempotencyKey,
+  remindersResponse,
+  sendEnqueued,
+  timelineResponse,
+  type ApiRoute,
+} from '../api.js';
 
 const idParam = { id: 'the appointment id' };
 const responses = {
@@ -93,6 +102,25 @@ export const appointmentRoutes: ApiRoute[] = [
     handler: async (req, reply, { client }) => {
       const id = paramId(req);
       return reply.send({ appointmentId: id, reminders: await client.appointments.reminders(id) });
+    },
+  },
+  {
+    method: 'GET',
+    url: '/v1/appointments/:id',
+    summary: 'The appointment timeline: latest state, meeting, pending reminders, every message with its state, delivery and fallback',
+    tag: 'appointments',
+    params: idParam,
+    responses: {
+      200: { description: 'the timeline (README "Appointment timeline")', schema: timelineResponse },
+      401: commonErrors[401],
+      404: { description: 'unknown appointment, or expired (kept until a day after it ends)', schema: errorResponse },
+      503: commonErrors[503],
+    },
+    handler: async (req, reply, { client }) => {
+      const id = paramId(req);
+      const timeline = await client.appointments.get(id);
+      if (!timeline) return reply.code(404).send({ error: 'not_found', message: `no appointment ${id}` });
+      return reply.send(timeline);
     },
   },
 ];
