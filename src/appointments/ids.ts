@@ -19,6 +19,8 @@ export const jobIds = {
   meetingDelete: (id: string, version: number) => `apt-${id}-meeting-delete-v${version}`,
   /** A message in a channel queue: `apt-apt_123-confirmation-v1-email`, `apt-apt_123-J-1-v3-sms`. */
   message: (id: string, step: string, version: number, channel: Channel) => `apt-${id}-${step}-v${version}-${channel}`,
+  /** The host's email of that step: `apt-apt_123-confirmation-v1-host-email`. */
+  hostMessage: (id: string, step: string, version: number) => `apt-${id}-${step}-v${version}-host-email`,
 };
 
 /** JSON with sorted keys: the same content always hashes the same, whatever the key order. */

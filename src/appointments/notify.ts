@@ -1,6 +1,6 @@
-import type { EmailPayload, SmsPayload, WhatsAppPayload } from '../contract/schemas.js';
-import { renderAppointment, type TemplateKind } from '../templates/appointment.js';
-import { addressFor } from './channels.js';
+import type { EmailJobPayload, InvitationRef, SmsPayload, WhatsAppPayload } from '../contract/schemas.js';
+import { renderAppointment, type HostKind, type TemplateKind } from '../templates/appointment.js';
+import { addressFor, hostEmail, manageLink, whatsappContent } from './channels.js';
 import { followUpOptions, type AppointmentDeps } from './deps.js';
 import { jobIds, type Channel } from './ids.js';
 import { linkOf } from './meeting.js';
@@ -12,6 +12,10 @@ export interface Notified {
   /** Channels that could not reach the attendee, and why. */
   unreachable: string[];
 }
+
+/** The emails that carry a calendar invitation, built by the email worker when it sends (see invitation.ts). */
+const invitationOf = (s: StoredAppointment, kind: TemplateKind): InvitationRef | undefined =>
+  kind === 'confirmation' || kind === 'rescheduled' || kind === 'cancelled' ? { appointmentId: s.id, version: s.version, kind } : undefined;
 
 /**
  * Tells the attendee through the channel queues, never through providers: each message is
@@ -26,9 +30,11 @@ export async function notifyAttendee(
 ): Promise<Notified> {
   const a = s.appointment;
   if (!a) return { queued: [], unreachable: channels.map((c) => `${c}: appointment details unknown`) };
-  const r = renderAppointment(kind, { ...a, link: linkOf(s) }, deps.config.defaults);
+  const view = { ...a, link: linkOf(s), manageLink: manageLink(deps.config, a.id) };
+  const r = renderAppointment(kind, view, deps.config.defaults);
   // A reminder that waits in a backlogged channel queue must not arrive once the appointment has begun.
   const expiresAt = kind === 'J-1' || kind === 'H-1' ? a.scheduledAt : undefined;
+  const invitation = invitationOf(s, kind);
   const out: Notified = { queued: [], unreachable: [] };
   for (const channel of channels) {
     const to = addressFor(a, channel);
@@ -37,12 +43,29 @@ export async function notifyAttendee(
       continue;
     }
     const jobId = jobIds.message(s.id, step, s.version, channel);
-    const payload: EmailPayload | SmsPayload | WhatsAppPayload =
+    const payload: EmailJobPayload | SmsPayload | WhatsAppPayload =
       channel === 'email'
-        ? { to, subject: r.email.subject, html: r.email.html, text: r.email.text, expiresAt }
-        : { to, body: r.sms, expiresAt };
+        ? { to, subject: r.email.subject, html: r.email.html, text: r.email.text, expiresAt, ...(invitation && { invitation }) }
+        : channel === 'whatsapp'
+          ? { to, ...(whatsappContent(deps.config, kind, view, r) ?? { body: r.sms }), expiresAt }
+          : { to, body: r.sms, expiresAt };
     await deps.queue(channel).add('send', payload, followUpOptions(deps.config, jobId));
     out.queued.push({ channel, jobId });
   }
   return out;
+}
+
+/**
+ * The host's email of a booking, move or cancellation (README "The host is told"): their
+ * own wording, the same invitation. Returns the job id, or nothing when the host is not told.
+ */
+export async function notifyHost(deps: Pick<AppointmentDeps, 'config' | 'queue'>, s: StoredAppointment, kind: HostKind, step: string = kind): Promise<string | undefined> {
+  const a = s.appointment;
+  const to = a && hostEmail(a);
+  if (!a || !to) return undefined;
+  const r = renderAppointment(kind, { ...a, link: linkOf(s) }, deps.config.defaults, 'host');
+  const jobId = jobIds.hostMessage(s.id, step, s.version);
+  const payload: EmailJobPayload = { to, subject: r.email.subject, html: r.email.html, text: r.email.text, invitation: invitationOf(s, kind)! };
+  await deps.queue('email').add('send', payload, followUpOptions(deps.config, jobId));
+  return jobId;
 }

@@ -20,6 +20,8 @@ export interface MeetingCreated {
   visioUrl: string;
   visioMeetingId: string;
   password?: string;
+  /** Google Meet: the Calendar event's iCalendar UID (appointment invitations reuse it). */
+  icalUid?: string;
 }
 
 export const skipped = (reason: string): Skipped => ({ status: 'skipped', reason });

@@ -25,6 +25,7 @@ const created = (m: StoredMeeting): MeetingCreated => ({
   visioUrl: m.visioUrl,
   visioMeetingId: m.meetingId,
   ...(m.password && { password: m.password }),
+  ...(m.icalUid && { icalUid: m.icalUid }),
 });
 
 /**
@@ -74,7 +75,7 @@ const CREATE_LOCK_MS = 60_000;
 async function store(
   p: MeetingCreatePayload,
   timezone: string,
-  meeting: { meetingId: string; joinUrl: string; password?: string },
+  meeting: { meetingId: string; joinUrl: string; password?: string; icalUid?: string },
   deps: MeetingDeps,
 ): Promise<StoredMeeting> {
   const record: StoredMeeting = {
@@ -83,6 +84,7 @@ async function store(
     meetingId: meeting.meetingId,
     visioUrl: meeting.joinUrl,
     ...(meeting.password && { password: meeting.password }),
+    ...(meeting.icalUid && { icalUid: meeting.icalUid }),
     scheduledAt: p.scheduledAt,
     duration: p.duration,
     timezone,

@@ -174,7 +174,7 @@ export function createGoogleMeet(opts: GoogleMeetOptions): MeetingProvider {
       const joinUrl = joinUrlOf(event);
       if (!joinUrl)
         throw permanent('PROVIDER_REJECTED', 'google: the event has no Meet link; is Google Meet allowed for this calendar?');
-      return { meetingId: String(event.id), joinUrl };
+      return { meetingId: String(event.id), joinUrl, ...(event.iCalUID && { icalUid: event.iCalUID }) };
     },
 
     async update(meetingId: string, change: MeetingChange) {

@@ -76,6 +76,8 @@ export interface CreatedMeeting {
   meetingId: string;
   joinUrl: string;
   password?: string;
+  /** A Calendar event's iCalendar UID: the emailed invitation reuses it, so calendars show one entry. */
+  icalUid?: string;
 }
 
 export interface MeetingProvider {
