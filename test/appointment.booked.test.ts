@@ -121,7 +121,7 @@ describe('booked appointments through real workers', () => {
     for (const apt of [refused, noGoogle]) {
       const [email] = await until(() => fakes.emails(apt.attendee.email!).length > 0 && fakes.emails(apt.attendee.email!), 10_000, 'confirmation');
       // No visio link; the only links left are the Google Calendar one.
-      expect(email!.html.match(/href="[^"]*"/g)?.every((l) => l.startsWith('href="https://calendar.google.com/'))).toBe(true);
+      expect(email!.html!.match(/href="[^"]*"/g)?.every((l) => l.startsWith('href="https://calendar.google.com/'))).toBe(true);
       expect(email!.text).not.toMatch(/visio :/);
     }
   });
