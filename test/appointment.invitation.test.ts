@@ -60,7 +60,7 @@ describe('calendar invitations, the host told, links', () => {
     expect(job!.data.attachments).toBeUndefined();
 
     const booked = invitationOf(confirmation!);
-    expect(booked.contentType).toBe('text/calendar; method=REQUEST; charset=UTF-8');
+    expect(booked.contentType).toBe('text/calendar; method=REQUEST');
     expect(booked.method).toBe('REQUEST');
     expect(booked.uid).toBe(`${apt.id}@example.com`);
     expect(booked.sequence).toBe(1);
@@ -90,7 +90,7 @@ describe('calendar invitations, the host told, links', () => {
     const afterCancel = await emailsTo(apt.attendee.email!, 3);
     const c = invitationOf(bySubject(afterCancel, /annulé/));
     expect(c).toMatchObject({ method: 'CANCEL', uid: booked.uid, sequence: 3, start: iso(moved.scheduledAt), status: 'CANCELLED' });
-    expect(c.contentType).toBe('text/calendar; method=CANCEL; charset=UTF-8');
+    expect(c.contentType).toBe('text/calendar; method=CANCEL');
     // A cancellation has nothing to move or cancel any more.
     expect(bySubject(afterCancel, /annulé/).html).not.toContain('app.example.com/booking');
 
@@ -136,6 +136,23 @@ describe('calendar invitations, the host told, links', () => {
     await new Promise((r) => setTimeout(r, 300));
     expect(fakes.resend.delivered.filter((e) => e.subject.includes(quiet.title) && e.to.includes('claire@example.com'))).toEqual([]);
     expect(await h.queue('email').getJob(`apt-${quiet.id}-confirmation-v1-host-email`)).toBeUndefined();
+  });
+
+  it('an email job whose version is no longer stored is sent without an invitation; producers cannot set one', async () => {
+    const h = await harness();
+    const apt = makeAppointment(3 * DAY, { host: { name: 'Claire Martin' } });
+    await h.client.appointments.booked(apt);
+    await finished(h, 'appointment', `apt-${apt.id}-confirm-v1`, 20_000);
+    const raw = h.queue('email');
+    const stale = await raw.add('send', { to: apt.attendee.email, subject: 'Stale', text: 'x', invitation: { appointmentId: apt.id, version: 7, kind: 'rescheduled' } });
+    expect((await finished(h, 'email', stale.id!)).returnvalue).toMatchObject({ status: 'sent' });
+    const sent = fakes.emails(apt.attendee.email!).find((e) => e.subject === 'Stale')!;
+    expect(sent.attachments).toBeUndefined();
+    // The client validates with the producers' schema, which has no such field: it is dropped.
+    const { id } = await h.client.sendEmail({ to: apt.attendee.email!, subject: 'Forged', text: 'x', invitation: { appointmentId: apt.id, version: 1, kind: 'confirmation' } } as never);
+    expect((await raw.getJob(id))!.data.invitation).toBeUndefined();
+    const bad = await raw.add('send', { to: apt.attendee.email, subject: 'Bad', text: 'x', invitation: { appointmentId: apt.id, version: 0, kind: 'J-1' } });
+    expect((await finished(h, 'email', bad.id!)).failedReason).toMatch(/^INVALID_PAYLOAD: .*invitation\.version.*invitation\.kind/);
   });
 
   it('a Google Meet appointment uses the Calendar event iCalUID', async () => {

@@ -76,7 +76,7 @@ export function invitationAttachment(ics: string, kind: InvitationKind): Require
   return {
     filename: 'invite.ics',
     content: Buffer.from(ics, 'utf8').toString('base64'),
-    contentType: `text/calendar; method=${kind === 'cancelled' ? 'CANCEL' : 'REQUEST'}; charset=UTF-8`,
+    contentType: `text/calendar; method=${kind === 'cancelled' ? 'CANCEL' : 'REQUEST'}`,
   };
 }
 
