@@ -98,6 +98,8 @@ const specs = {
   GOOGLE_OAUTH_TOKEN_URL: url({ default: 'https://oauth2.googleapis.com/token' }),
   WEBHOOK_URL: optionalUrl('outbound events receiver'),
   WEBHOOK_SECRET: optional('HMAC secret for X-Signature'),
+  BOOKING_MANAGE_URL: optional('page where the attendee moves or cancels, with {id}, e.g. https://app.example.com/booking/{id}'),
+  WHATSAPP_TEMPLATES: optional('JSON: {"<kind>" or "<kind>.<locale>": "HX..."}, kinds confirmation, rescheduled, cancelled, reminder'),
   DEFAULT_LOCALE: str({ default: 'fr', choices: ['fr', 'en'] }),
   DEFAULT_TIMEZONE: str({ default: 'Europe/Paris' }),
   JOB_ATTEMPTS: num({ default: 6 }),
@@ -218,6 +220,33 @@ export function parseServiceAccountKey(value: string): { clientEmail: string; pr
   };
 }
 
+export const TEMPLATE_KINDS = ['confirmation', 'rescheduled', 'cancelled', 'reminder'] as const;
+export type WhatsAppTemplateKind = (typeof TEMPLATE_KINDS)[number];
+/** `<kind>` or `<kind>.<locale>` -> Content SID (README "WhatsApp templates"). */
+export type WhatsAppTemplates = Partial<Record<string, string>>;
+
+/** WHATSAPP_TEMPLATES: a JSON object of `<kind>` / `<kind>.<locale>` to `HX` + 32 hex. */
+export function parseWhatsAppTemplates(value: string): WhatsAppTemplates {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(value);
+  } catch {
+    fail('WHATSAPP_TEMPLATES', 'must be a JSON object, e.g. {"reminder": "HX0123...", "reminder.en": "HX4567..."}');
+  }
+  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed))
+    fail('WHATSAPP_TEMPLATES', 'must be a JSON object, e.g. {"reminder": "HX0123..."}');
+  const out: WhatsAppTemplates = {};
+  for (const [k, sid] of Object.entries(parsed)) {
+    const m = /^([a-z]+)(?:\.(fr|en))?$/.exec(k);
+    if (!m || !(TEMPLATE_KINDS as readonly string[]).includes(m[1]!))
+      fail('WHATSAPP_TEMPLATES', `unknown key "${k}": expected <kind> or <kind>.<locale>, kind one of ${TEMPLATE_KINDS.join(', ')}, locale fr or en`);
+    if (typeof sid !== 'string' || !/^HX[0-9a-fA-F]{32}$/.test(sid))
+      fail('WHATSAPP_TEMPLATES', `"${k}" must be a Twilio Content SID: HX and 32 hex digits`);
+    out[k] = sid;
+  }
+  return out;
+}
+
 /** Reads and validates the environment once; everything else receives the result. */
 export function loadConfig(env: Env = process.env) {
   // `FOO=` in a .env file means "not set", as in the shipped .env.example.
@@ -236,6 +265,12 @@ export function loadConfig(env: Env = process.env) {
     fail(has(e.DASHBOARD_USER) ? 'DASHBOARD_PASSWORD' : 'DASHBOARD_USER', 'set both or neither');
   if (has(e.WEBHOOK_URL) && !has(e.WEBHOOK_SECRET)) fail('WEBHOOK_SECRET', 'required when WEBHOOK_URL is set');
   if (!isTimeZone(e.DEFAULT_TIMEZONE)) fail('DEFAULT_TIMEZONE', `unknown IANA time zone "${e.DEFAULT_TIMEZONE}"`);
+  if (has(e.BOOKING_MANAGE_URL)) {
+    if (!e.BOOKING_MANAGE_URL.includes('{id}')) fail('BOOKING_MANAGE_URL', 'must contain {id}, replaced by the appointment id');
+    if (!/^https?:\/\/[^\s/]+/.test(e.BOOKING_MANAGE_URL) || !URL.canParse(e.BOOKING_MANAGE_URL.replaceAll('{id}', 'x')))
+      fail('BOOKING_MANAGE_URL', 'must be an http(s) URL, e.g. https://app.example.com/booking/{id}');
+  }
+  const whatsappTemplates = has(e.WHATSAPP_TEMPLATES) ? parseWhatsAppTemplates(e.WHATSAPP_TEMPLATES) : {};
   if (e.JOB_ATTEMPTS < 1) fail('JOB_ATTEMPTS', 'must be at least 1');
   if (has(e.REDIS_CLUSTER_NODES) && has(e.REDIS_SENTINELS)) fail('REDIS_SENTINELS', 'set REDIS_CLUSTER_NODES or REDIS_SENTINELS, not both');
   for (const [name, list] of [['REDIS_CLUSTER_NODES', e.REDIS_CLUSTER_NODES], ['REDIS_SENTINELS', e.REDIS_SENTINELS]] as const)
@@ -314,6 +349,10 @@ export function loadConfig(env: Env = process.env) {
         : undefined,
     webhook: has(e.WEBHOOK_URL) && has(e.WEBHOOK_SECRET) ? { url: e.WEBHOOK_URL, secret: e.WEBHOOK_SECRET } : undefined,
     defaults: { locale: e.DEFAULT_LOCALE as 'fr' | 'en', timezone: e.DEFAULT_TIMEZONE },
+    appointments: {
+      manageUrl: has(e.BOOKING_MANAGE_URL) ? e.BOOKING_MANAGE_URL : undefined,
+      whatsappTemplates,
+    },
     jobs: {
       attempts: e.JOB_ATTEMPTS,
       backoffMs: e.JOB_BACKOFF_MS,

@@ -9,7 +9,7 @@ export type { Logger };
 const REDACT_KEYS = [
   'apiKey', 'authToken', 'token', 'accessToken', 'refreshToken', 'clientSecret', 'secret', 'password', 'privateKey', 'private_key',
   'authorization', 'Authorization', 'headers.authorization', 'body', 'html', 'text', 'subject', 'contentVariables',
-  'data', 'payload',
+  'data', 'payload', 'attachments',
 ];
 const REDACT = REDACT_KEYS.flatMap((k) => [k, `*.${k}`]);
 

@@ -2,12 +2,15 @@ import { appointments } from './appointments/feature.js';
 import type { Config } from './config.js';
 import type { Logger } from './logger.js';
 import { meetings } from './meetings/feature.js';
-import { messages } from './messages/feature.js';
+import { appointmentInvitations } from './appointments/invitation.js';
+import { messagesFeature } from './messages/feature.js';
 import { createRuntime, type Runtime } from './runtime/context.js';
 import type { Feature } from './runtime/types.js';
 import { webhooks } from './webhooks/feature.js';
 
 /** The one list of features a worker process is made of (README "Layout"). */
+// The email worker builds appointment invitations from the appointments' store when it sends.
+const messages = messagesFeature({ invitations: appointmentInvitations });
 export const FEATURES: readonly Feature[] = [messages, meetings, appointments, webhooks];
 
 /** A worker process's runtime with every feature plugged in; `startWorkers` picks the queues. */

@@ -56,7 +56,7 @@ describe('booked appointments through real workers', () => {
     await finished(h, 'appointment', (await h.client.appointments.booked(sooner)).id);
     await finished(h, 'appointment', `apt-${soon.id}-confirm-v1`);
     const confirm = await finished(h, 'appointment', `apt-${sooner.id}-confirm-v1`);
-    expect(confirm.returnvalue).toMatchObject({ status: 'confirmed', meeting: 'none', link: true, jobs: [`apt-${sooner.id}-confirmation-v1-email`] });
+    expect(confirm.returnvalue).toMatchObject({ status: 'confirmed', meeting: 'none', link: true, jobs: [`apt-${sooner.id}-confirmation-v1-email`, `apt-${sooner.id}-host-confirmation-v1-email`] });
 
     const r1 = await h.client.appointments.reminders(soon.id);
     expect(r1.map((r) => r.name)).toEqual(['H-1']);
@@ -120,7 +120,8 @@ describe('booked appointments through real workers', () => {
     expect(c2.returnvalue).toMatchObject({ status: 'confirmed', meeting: 'skipped', link: false });
     for (const apt of [refused, noGoogle]) {
       const [email] = await until(() => fakes.emails(apt.attendee.email!).length > 0 && fakes.emails(apt.attendee.email!), 10_000, 'confirmation');
-      expect(email!.html).not.toContain('href=');
+      // No visio link; the only links left are the Google Calendar one.
+      expect(email!.html!.match(/href="[^"]*"/g)?.every((l) => l.startsWith('href="https://calendar.google.com/'))).toBe(true);
       expect(email!.text).not.toMatch(/visio :/);
     }
   });

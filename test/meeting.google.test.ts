@@ -151,7 +151,7 @@ describe('meeting jobs on Google Meet', () => {
     });
     expect(Date.parse(insert.body.end.dateTime) - Date.parse(at)).toBe(30 * 60_000);
     const event = fake.events.get(eventIdFor('apt-g-1'))!;
-    expect(result).toEqual({ status: 'created', visioProvider: 'GOOGLE_MEET', visioUrl: event.hangoutLink, visioMeetingId: event.id, hostedBy: 'primary' });
+    expect(result).toEqual({ status: 'created', visioProvider: 'GOOGLE_MEET', visioUrl: event.hangoutLink, visioMeetingId: event.id, hostedBy: 'primary', icalUid: `${event.id}@google.com` });
     expect(event.hangoutLink).toMatch(/^https:\/\/meet\.google\.com\/[a-z]{3}-[a-z]{4}-[a-z]{3}$/);
   });
 

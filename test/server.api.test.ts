@@ -98,7 +98,7 @@ describe('HTTP API: enqueueing', () => {
   });
 
   it('refuses bodies over the limit with 413, as JSON', async () => {
-    const r = await post('/v1/emails', { to: 'paul@example.com', subject: 'big', text: 'x'.repeat(BODY_LIMIT) });
+    const r = await post('/v1/sms', { to: '+33612345678', body: 'x'.repeat(BODY_LIMIT) });
     expect(r.statusCode).toBe(413);
     expect(r.json().error).toBe('payload_too_large');
   });

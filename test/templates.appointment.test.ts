@@ -123,3 +123,35 @@ describe('SMS length', () => {
     expect(out).toBe(`RDV ${link}`);
   });
 });
+
+describe('appointment templates: host wording, manage and calendar links', () => {
+  const hostile = 'a"b <script>x</script> & ;,';
+  it('the host reads their own wording, fr and en, without the manage link', () => {
+    const fr = renderAppointment('confirmation', { ...base, manageLink: 'https://app.example.com/b/1' }, defaults, 'host');
+    expect(fr.email.subject).toBe('Nouveau rendez-vous : Rendez-vous découverte avec Paul Durand');
+    expect(fr.email.text).toMatch(/^Bonjour Claire Martin,\n\nPaul Durand a réservé le rendez-vous « Rendez-vous découverte »\./);
+    expect(fr.email.text).toContain('Participant : Paul Durand');
+    expect(fr.email.html).not.toContain('app.example.com');
+    const en = renderAppointment('cancelled', { ...base, locale: 'en' }, defaults, 'host');
+    expect(en.email.subject).toBe('Appointment cancelled: Rendez-vous découverte with Paul Durand');
+    expect(en.email.text).toContain('"Rendez-vous découverte" with Paul Durand has been cancelled.');
+  });
+
+  it('confirmations and reminders carry the manage link; confirmations and moves the Google Calendar link; all escaped', () => {
+    const view = { ...base, title: hostile, manageLink: 'https://app.example.com/b/apt_1' };
+    const c = renderAppointment('confirmation', view, defaults);
+    expect(c.email.html).toContain('<a href="https://app.example.com/b/apt_1">Déplacer ou annuler le rendez-vous</a>');
+    expect(c.email.text).toContain('Déplacer ou annuler le rendez-vous : https://app.example.com/b/apt_1');
+    const gcal = /href="(https:\/\/calendar\.google\.com\/[^"]+)"/.exec(c.email.html)![1]!.replaceAll('&amp;', '&');
+    const q = new URL(gcal).searchParams;
+    expect(q.get('text')).toBe(hostile);
+    expect(q.get('dates')).toBe('20240115T100000Z/20240115T103000Z');
+    expect(q.get('details')).toBe(base.link);
+    expect(c.email.html).not.toContain('<script>');
+    expect(renderAppointment('J-1', view, defaults).email.html).toContain('https://app.example.com/b/apt_1');
+    expect(renderAppointment('J-1', view, defaults).email.html).not.toContain('calendar.google.com');
+    expect(renderAppointment('rescheduled', view, defaults).email.html).not.toContain('app.example.com');
+    expect(renderAppointment('rescheduled', view, defaults).email.html).toContain('calendar.google.com');
+    expect(renderAppointment('cancelled', view, defaults).email.html).not.toMatch(/app\.example\.com|calendar\.google\.com/);
+  });
+});

@@ -7,7 +7,7 @@ import { followUpOptions, type AppointmentDeps } from './deps.js';
 import { jobIds } from './ids.js';
 import { meetingFromResult, meetingUpdateData, needsMeeting, queueMeetingDelete } from './meeting.js';
 import { noticeChannels } from './channels.js';
-import { notifyAttendee } from './notify.js';
+import { notifyAttendee, notifyHost } from './notify.js';
 import type { MeetingInfo, StoredAppointment } from './store.js';
 
 /** The `confirm` job: the booking version it confirms and the time its meeting was created for. */
@@ -58,7 +58,13 @@ export async function confirmBooking(job: Job, deps: AppointmentDeps): Promise<C
   const made = values.map(meetingFromResult).find(Boolean);
   const existing = !made && hadChild ? await deps.meetings.get(data.appointmentId) : undefined;
   const created: MeetingInfo | undefined =
-    made ?? (existing && { visioProvider: existing.visioProvider, visioUrl: existing.visioUrl, visioMeetingId: existing.visioMeetingId });
+    made ??
+    (existing && {
+      visioProvider: existing.visioProvider,
+      visioUrl: existing.visioUrl,
+      visioMeetingId: existing.visioMeetingId,
+      ...(existing.icalUid && { icalUid: existing.icalUid }),
+    });
   // What the meeting was made for: an existing one may date from an earlier version's time.
   const madeFor = existing ? { ...data, scheduledAt: existing.scheduledAt, duration: existing.duration } : data;
 
@@ -102,6 +108,9 @@ export async function confirmBooking(job: Job, deps: AppointmentDeps): Promise<C
   const n = await notifyAttendee(deps, s, 'confirmation', 'confirmation', channels);
   jobs.push(...n.queued.map((q) => q.jobId));
   if (n.unreachable.length > 0) log.info({ unreachable: n.unreachable }, 'no confirmation on some channels');
+  // The host hears of the booking once; a move's new meeting was told with the move.
+  const host = data.change ? undefined : await notifyHost(deps, s, 'confirmation');
+  if (host) jobs.push(host);
   jobs.push(...(await deps.reminders.schedule(s, deps.now())));
   return { status: 'confirmed', appointmentId: s.id, version: data.version, meeting, link, jobs };
 }

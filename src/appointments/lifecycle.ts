@@ -8,7 +8,7 @@ import { followUpOptions, type AppointmentDeps } from './deps.js';
 import { eventHash } from '../contract/stable-json.js';
 import { jobIds } from './ids.js';
 import { meetingCreateData, meetingDeleteData, meetingUpdateData, needsMeeting, queueMeetingDelete } from './meeting.js';
-import { notifyAttendee } from './notify.js';
+import { notifyAttendee, notifyHost } from './notify.js';
 import { expiryOf, type StoredAppointment } from './store.js';
 import { confirmData } from './confirm.js';
 
@@ -145,6 +145,8 @@ async function update(s: StoredAppointment, deps: AppointmentDeps): Promise<stri
   if (s.changes.time) {
     const n = await notifyAttendee(deps, s, 'rescheduled', 'rescheduled', noticeChannels(a));
     jobs.push(...n.queued.map((q) => q.jobId));
+    const host = await notifyHost(deps, s, 'rescheduled');
+    if (host) jobs.push(host);
   } else if (s.changes.link) {
     // Same time, new link: the confirmation again, carrying it (a move's notice carries it
     // anyway). Its ids are the ones a booking's confirm step still waiting for its meeting
@@ -163,6 +165,8 @@ async function cancel(s: StoredAppointment, deps: AppointmentDeps): Promise<stri
   if (s.appointment && Date.parse(s.appointment.scheduledAt) > deps.now()) {
     const n = await notifyAttendee(deps, s, 'cancelled', 'cancelled', noticeChannels(s.appointment));
     jobs.push(...n.queued.map((q) => q.jobId));
+    const host = await notifyHost(deps, s, 'cancelled');
+    if (host) jobs.push(host);
   }
   return jobs;
 }

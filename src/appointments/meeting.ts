@@ -49,5 +49,10 @@ export function meetingFromResult(value: unknown): MeetingInfo | undefined {
   const v = value as Partial<MeetingInfo> & { status?: string };
   if (v?.status !== 'created' || typeof v.visioUrl !== 'string' || !v.visioUrl) return undefined;
   if (v.visioProvider !== 'ZOOM' && v.visioProvider !== 'GOOGLE_MEET') return undefined;
-  return { visioProvider: v.visioProvider, visioUrl: v.visioUrl, visioMeetingId: String(v.visioMeetingId ?? '') };
+  return {
+    visioProvider: v.visioProvider,
+    visioUrl: v.visioUrl,
+    visioMeetingId: String(v.visioMeetingId ?? ''),
+    ...(typeof v.icalUid === 'string' && v.icalUid && { icalUid: v.icalUid }),
+  };
 }

@@ -1,8 +1,8 @@
-import type { EmailPayload, MessageRef, SmsPayload, WhatsAppPayload } from '../contract/schemas.js';
-import { renderAppointment, type TemplateKind } from '../templates/appointment.js';
-import { addressFor } from './channels.js';
+import type { EmailJobPayload, MessageRef, SmsPayload, WhatsAppPayload } from '../contract/schemas.js';
+import { renderAppointment, type HostKind, type TemplateKind } from '../templates/appointment.js';
+import { addressFor, hostEmail, manageLink, whatsappContent } from './channels.js';
 import { followUpOptions, type AppointmentDeps } from './deps.js';
-import { jobIds, type Channel } from './ids.js';
+import { jobIds, messageJobId, type Channel } from './ids.js';
 import { linkOf } from './meeting.js';
 import type { StoredAppointment } from './store.js';
 
@@ -30,7 +30,8 @@ export async function notifyAttendee(
 ): Promise<Notified> {
   const a = s.appointment;
   if (!a) return { queued: [], unreachable: channels.map((c) => `${c}: appointment details unknown`) };
-  const r = renderAppointment(kind, { ...a, link: linkOf(s) }, deps.config.defaults);
+  const view = { ...a, link: linkOf(s), manageLink: manageLink(deps.config, a.id) };
+  const r = renderAppointment(kind, view, deps.config.defaults);
   // A reminder that waits in a backlogged channel queue must not arrive once the appointment has begun.
   const expiresAt = kind === 'J-1' || kind === 'H-1' ? a.scheduledAt : undefined;
   const out: Notified = { queued: [], unreachable: [] };
@@ -42,12 +43,30 @@ export async function notifyAttendee(
     }
     const ref: MessageRef = { appointmentId: s.id, kind, version: s.version, recipient: 'attendee', ...(fallbackOf && { fallbackOf }) };
     const jobId = jobIds.message(s.id, step, s.version, channel);
-    const payload: EmailPayload | SmsPayload | WhatsAppPayload =
+    const payload: EmailJobPayload | SmsPayload | WhatsAppPayload =
       channel === 'email'
         ? { to, subject: r.email.subject, html: r.email.html, text: r.email.text, expiresAt, ref }
-        : { to, body: r.sms, expiresAt, ref };
+        : channel === 'whatsapp'
+          ? { to, ...(whatsappContent(deps.config, kind, view, r) ?? { body: r.sms }), expiresAt, ref }
+          : { to, body: r.sms, expiresAt, ref };
     await deps.queue(channel).add('send', payload, followUpOptions(deps.config, jobId));
     out.queued.push({ channel, jobId });
   }
   return out;
+}
+
+/**
+ * The host's email of a booking, move or cancellation (README "The host is told"): their
+ * own wording, the same invitation. Returns the job id, or nothing when the host is not told.
+ */
+export async function notifyHost(deps: Pick<AppointmentDeps, 'config' | 'queue'>, s: StoredAppointment, kind: HostKind): Promise<string | undefined> {
+  const a = s.appointment;
+  const to = a && hostEmail(a);
+  if (!a || !to) return undefined;
+  const r = renderAppointment(kind, { ...a, link: linkOf(s) }, deps.config.defaults, 'host');
+  const ref: MessageRef = { appointmentId: s.id, kind, version: s.version, recipient: 'host' };
+  const jobId = messageJobId(ref, 'email');
+  const payload: EmailJobPayload = { to, subject: r.email.subject, html: r.email.html, text: r.email.text, ref };
+  await deps.queue('email').add('send', payload, followUpOptions(deps.config, jobId));
+  return jobId;
 }

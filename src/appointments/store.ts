@@ -7,6 +7,8 @@ export interface MeetingInfo {
   visioProvider: 'ZOOM' | 'GOOGLE_MEET';
   visioUrl: string;
   visioMeetingId: string;
+  /** The Calendar event's iCalendar UID: the emailed invitation uses it (one calendar entry). */
+  icalUid?: string;
 }
 
 /** What the last applied event asked for; a replay resumes exactly these follow-ups. */

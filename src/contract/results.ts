@@ -24,6 +24,8 @@ export interface MeetingCreated {
   hostedBy?: string;
   /** Present when the meeting could not be created as the host: why, and who hosts it instead. */
   hostFallback?: string;
+  /** Google Meet: the Calendar event's iCalendar UID (appointment invitations reuse it). */
+  icalUid?: string;
 }
 
 export const skipped = (reason: string): Skipped => ({ status: 'skipped', reason });

@@ -113,22 +113,68 @@ export type MessageRef = z.infer<typeof messageRef>;
 export const MAX_EMAIL_BODY = 256 * 1024;
 export const MAX_RECIPIENTS = 50;
 
-export const emailPayload = z
-  .object({
-    to: z.union([emailAddress, z.array(emailAddress).min(1).max(MAX_RECIPIENTS)]),
-    subject: subjectLine(998),
-    html: bodyText(MAX_EMAIL_BODY).min(1).optional(),
-    text: bodyText(MAX_EMAIL_BODY).min(1).optional(),
-    from: mailbox.optional(),
-    replyTo: emailAddress.optional(),
-    tags: tags.optional(),
-    expiresAt,
-    ref: messageRef.optional(),
-  })
-  .refine((p) => p.html !== undefined || p.text !== undefined, {
-    message: 'at least one of html or text is required',
-    path: ['html'],
-  });
+export const MAX_ATTACHMENTS = 10;
+/** Decoded bytes of all attachments of one email (README "Email attachments"). */
+export const MAX_ATTACHMENT_BYTES = 7 * 1024 * 1024;
+// Standard base64 (RFC 4648 §4, not base64url), whitespace (MIME line breaks) allowed. One
+// character class and a length check: a grouped pattern overflows the stack on megabytes.
+const isBase64 = (text: string) => {
+  const s = text.replace(/\s+/g, '');
+  return s.length % 4 === 0 && /^[A-Za-z0-9+/]*={0,2}$/.test(s);
+};
+
+/** Bytes a base64 text decodes to (whitespace ignored). */
+export const decodedSize = (b64: string) => {
+  const s = b64.replace(/\s+/g, '');
+  return (s.length / 4) * 3 - (s.endsWith('==') ? 2 : s.endsWith('=') ? 1 : 0);
+};
+
+export const emailAttachment = z.object({
+  filename: z
+    .string()
+    .min(1)
+    .max(255)
+    .regex(/^[^\r\n/\\\0]+$/, 'must not contain path separators or line breaks'),
+  content: z
+    .string()
+    .min(1)
+    .refine(isBase64, 'must be standard base64 (RFC 4648)'),
+  contentType: z
+    .string()
+    .max(255)
+    .regex(/^[\w.+-]+\/[\w.+-]+(?:\s*;[^\r\n]*)?$/, 'must be a MIME type, e.g. application/pdf')
+    .optional(),
+});
+
+const attachments = z
+  .array(emailAttachment)
+  .max(MAX_ATTACHMENTS, `at most ${MAX_ATTACHMENTS} attachments`)
+  .refine((list) => list.reduce((n, a) => n + decodedSize(a.content), 0) <= MAX_ATTACHMENT_BYTES, 'at most 7 MiB decoded in all');
+
+const emailFields = z.object({
+  to: z.union([emailAddress, z.array(emailAddress).min(1).max(MAX_RECIPIENTS)]),
+  subject: subjectLine(998),
+  html: bodyText(MAX_EMAIL_BODY).min(1).optional(),
+  text: bodyText(MAX_EMAIL_BODY).min(1).optional(),
+  from: mailbox.optional(),
+  replyTo: emailAddress.optional(),
+  tags: tags.optional(),
+  attachments: attachments.optional(),
+  expiresAt,
+});
+
+const htmlOrText = (p: { html?: string; text?: string }) => p.html !== undefined || p.text !== undefined;
+const htmlOrTextIssue = { message: 'at least one of html or text is required', path: ['html'] };
+
+/** What producers send (POST /v1/emails, the client's `sendEmail`). */
+export const emailPayload = emailFields.refine(htmlOrText, htmlOrTextIssue);
+
+/**
+ * The `email` queue's job: a producer's payload, or the appointments feature's with its
+ * `ref` (from which the email worker builds the calendar invitation when the job runs, so
+ * the job stays small). Producers cannot set `ref`: their schema leaves it out.
+ */
+export const emailJobPayload = emailFields.extend({ ref: messageRef.optional() }).refine(htmlOrText, htmlOrTextIssue);
 
 export const smsPayload = z.object({
   to: phone,
@@ -201,6 +247,8 @@ export const appointment = z.object({
   reminderChannels: z.array(reminderChannel).max(3).optional(),
   /** Where a notice that did not reach the attendee goes next, in order (README "Channel fallback"). */
   fallbackChannels: z.array(reminderChannel).max(3).optional(),
+  /** `false`: the host (with `host.email`) is not sent booking, move and cancellation emails. */
+  notifyHost: z.boolean().optional(),
 });
 
 export const appointmentCancelled = z.object({
@@ -209,6 +257,8 @@ export const appointmentCancelled = z.object({
 });
 
 export type EmailPayload = z.infer<typeof emailPayload>;
+export type EmailJobPayload = z.infer<typeof emailJobPayload>;
+export type EmailAttachment = z.infer<typeof emailAttachment>;
 export type SmsPayload = z.infer<typeof smsPayload>;
 export type WhatsAppPayload = z.infer<typeof whatsappPayload>;
 export type MeetingCreatePayload = z.infer<typeof meetingCreatePayload>;

@@ -1,4 +1,4 @@
-import { ConfigError, integrations, loadConfig, type Config, type Env } from '../config.js';
+import { ConfigError, integrations, loadConfig, TEMPLATE_KINDS, type Config, type Env } from '../config.js';
 import { createRedis } from '../redis.js';
 import { pingRedis } from '../server/ping.js';
 import { redactUrl } from '../runtime/context.js';
@@ -39,6 +39,15 @@ async function checkRedis(config: Config, timeoutMs: number): Promise<CheckResul
   }
 }
 
+/** Which appointment kinds have a WhatsApp template (WHATSAPP_TEMPLATES), and in which locales. */
+export function whatsappTemplatesSummary(config: Pick<Config, 'appointments'>): string {
+  const keys = Object.keys(config.appointments.whatsappTemplates);
+  const has = TEMPLATE_KINDS.map((k) => [k, keys.filter((x) => x === k || x.startsWith(`${k}.`))] as const);
+  const with_ = has.filter(([, ks]) => ks.length > 0).map(([, ks]) => ks.join(', '));
+  const without = has.filter(([, ks]) => ks.length === 0).map(([k]) => k);
+  return `templates: ${with_.length > 0 ? with_.join(', ') : 'none'}${without.length > 0 && with_.length > 0 ? `; plain text for ${without.join(', ')}` : ''}`;
+}
+
 /**
  * Validates the configuration, then checks Redis and each configured integration with one
  * harmless call, all at once. Unconfigured integrations are listed with the reason.
@@ -64,7 +73,13 @@ export async function runDoctor(config: Config, opts: { timeoutMs?: number } = {
       email.resend ? ' (standby: Resend is configured and preferred)' : '',
     ),
     row('twilio-sms', !!config.sms, twilio && (() => twilio), why['twilio-sms'] ?? '', config.sms ? `; sends from ${config.sms.from}` : ''),
-    row('twilio-whatsapp', !!config.whatsapp, twilio && (() => twilio), why['twilio-whatsapp'] ?? '', config.whatsapp ? `; sends from ${config.whatsapp.from}` : ''),
+    row(
+      'twilio-whatsapp',
+      !!config.whatsapp,
+      twilio && (() => twilio),
+      why['twilio-whatsapp'] ?? '',
+      config.whatsapp ? `; sends from ${config.whatsapp.from}; ${whatsappTemplatesSummary(config)}` : '',
+    ),
     row('zoom', !!config.zoom, config.zoom && (() => checkZoom(config.zoom!, timeoutMs)), why.zoom ?? ''),
     row('google-meet', !!config.google, config.google && (() => checkGoogle(config.google!, timeoutMs)), why['google-meet'] ?? ''),
     row('webhooks', !!config.webhook, config.webhook && (() => checkWebhook(config.webhook!, timeoutMs)), why.webhooks ?? ''),

@@ -31,6 +31,7 @@ const created = (m: StoredMeeting): MeetingCreated => ({
   ...(m.password && { password: m.password }),
   ...(m.hostedBy && { hostedBy: m.hostedBy }),
   ...(m.hostFallback && { hostFallback: m.hostFallback }),
+  ...(m.icalUid && { icalUid: m.icalUid }),
 });
 
 /**
@@ -98,6 +99,7 @@ async function store(
     hostedBy: meeting.hostedBy,
     ...(meeting.hostFallback && { hostFallback: meeting.hostFallback }),
     ...(meeting.owner && { owner: meeting.owner }),
+    ...(meeting.icalUid && { icalUid: meeting.icalUid }),
     scheduledAt: p.scheduledAt,
     duration: p.duration,
     timezone,

@@ -9,6 +9,8 @@ export interface StoredMeeting {
   visioMeetingId: string;
   visioUrl: string;
   password?: string;
+  /** The Calendar event's iCalendar UID (Google Meet). */
+  icalUid?: string;
   scheduledAt: string;
   duration: number;
   /** The zone the meeting is shown in: a move that names none keeps it. */

@@ -267,7 +267,7 @@ export function createGoogleMeet(opts: GoogleMeetOptions): MeetingProvider {
       const joinUrl = joinUrlOf(event);
       if (!joinUrl)
         throw permanent('PROVIDER_REJECTED', 'google: the event has no Meet link; is Google Meet allowed for this calendar?');
-      return { visioMeetingId: String(event.id), visioUrl: joinUrl, hostedBy: a.hostedBy, owner: a.owner };
+      return { visioMeetingId: String(event.id), visioUrl: joinUrl, hostedBy: a.hostedBy, owner: a.owner, ...(event.iCalUID && { icalUid: event.iCalUID }) };
     },
 
     async update(meetingId: string, change: MeetingChange, owner?: string) {

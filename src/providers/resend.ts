@@ -37,6 +37,11 @@ export function createResend(opts: ResendOptions): EmailProvider {
         text: message.text,
         replyTo: message.replyTo,
         tags: message.tags && Object.entries(message.tags).map(([name, value]) => ({ name, value })),
+        attachments: message.attachments?.map((a) => ({
+          filename: a.filename,
+          content: a.content.replace(/\s+/g, ''), // the API takes one base64 line
+          ...(a.contentType && { contentType: a.contentType }),
+        })),
       } as CreateEmailOptions; // the schema guarantees html or text; the SDK's union cannot see it
       let res;
       try {

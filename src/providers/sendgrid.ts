@@ -45,6 +45,14 @@ export function createSendGrid(opts: SendGridOptions): EmailProvider {
           ...(message.html !== undefined && { html: message.html }),
           ...(message.replyTo && { replyTo: message.replyTo }),
           ...(message.tags && { customArgs: message.tags }),
+          ...(message.attachments && {
+            attachments: message.attachments.map((a) => ({
+              filename: a.filename,
+              content: a.content.replace(/\s+/g, ''), // the API takes one base64 line
+              disposition: 'attachment',
+              ...(a.contentType && { type: a.contentType }),
+            })),
+          }),
         } as Parameters<MailService['send']>[0]);
         const id = headerOf(response.headers, 'x-message-id');
         return { messageId: id ?? '' };

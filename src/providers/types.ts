@@ -87,6 +87,8 @@ export interface CreatedMeeting {
    * `update` / `remove` so they act on the same owner. Absent: `hostedBy` is the handle.
    */
   owner?: string;
+  /** A Calendar event's iCalendar UID: the emailed invitation reuses it, so calendars show one entry. */
+  icalUid?: string;
 }
 
 export interface MeetingProvider {

@@ -21,6 +21,9 @@ export interface NamedSchema {
  * One /v1 route: the handler plus what the OpenAPI document says about it. Keeping both in
  * one object is what keeps the document true: it is generated from this list, not written.
  */
+/** POST /v1/emails: 7 MiB of attachments, base64 (x4/3) and the JSON around them, fit. */
+export const EMAIL_BODY_LIMIT = 10 * 1024 * 1024;
+
 export interface ApiRoute {
   method: 'GET' | 'POST' | 'PUT' | 'DELETE';
   /** Fastify syntax: /v1/appointments/:id */
@@ -31,6 +34,8 @@ export interface ApiRoute {
   /** Path parameters and what they are. */
   params?: Record<string, string>;
   idempotent?: boolean;
+  /** Largest request body, when not the server's BODY_LIMIT (emails with attachments). */
+  bodyLimit?: number;
   responses: Record<number, { description: string; schema?: NamedSchema }>;
   handler(req: FastifyRequest, reply: FastifyReply, deps: ApiDeps): Promise<unknown>;
 }

@@ -110,7 +110,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
   await app.register(async (v1) => {
     v1.addHook('onRequest', bearerAuth(config.http.apiTokens));
     for (const r of API_ROUTES)
-      v1.route({ method: r.method, url: r.url, handler: (req, reply) => r.handler(req, reply, { client }) });
+      v1.route({ method: r.method, url: r.url, ...(r.bodyLimit && { bodyLimit: r.bodyLimit }), handler: (req, reply) => r.handler(req, reply, { client }) });
   });
 
   if (config.http.dashboard)

@@ -1,6 +1,8 @@
 import type { Locale } from './format.js';
 
 export type TemplateKind = 'confirmation' | 'rescheduled' | 'cancelled' | 'J-1' | 'H-1';
+/** What the host is told (README "The host is told"). */
+export type HostKind = 'confirmation' | 'rescheduled' | 'cancelled';
 
 /**
  * The words around the values. Every function receives values already prepared for its
@@ -17,6 +19,8 @@ export interface Values {
   zone: string;
   duration: string;
   link: string;
+  /** BOOKING_MANAGE_URL for this appointment, or empty. */
+  manage: string;
 }
 
 export interface Strings {
@@ -28,6 +32,14 @@ export interface Strings {
   host: (v: Values) => string;
   join: string;
   linkLine: (v: Values) => string;
+  manage: string;
+  /** SMS: ` Modifier : <url>` */
+  manageSms: (v: Values) => string;
+  addToCalendar: string;
+  /** The host's own wording: `v.name` is the attendee. */
+  hostSubject: Record<HostKind, (v: Values) => string>;
+  hostIntro: Record<HostKind, (v: Values) => string>;
+  attendee: (v: Values) => string;
   /** SMS: `t` is ` "title"` or empty (the title is the part that gives way), `l` is ` link` or empty. */
   sms: Record<TemplateKind, (v: Values, t: string, l: string) => string>;
 }
@@ -53,6 +65,20 @@ const fr: Strings = {
   host: (v) => `Avec : ${v.host}`,
   join: 'Rejoindre la visio',
   linkLine: (v) => `Rejoindre la visio : ${v.link}`,
+  manage: 'Déplacer ou annuler le rendez-vous',
+  manageSms: (v) => ` Modifier : ${v.manage}`,
+  addToCalendar: 'Ajouter à Google Agenda',
+  hostSubject: {
+    confirmation: (v) => `Nouveau rendez-vous : ${v.title} avec ${v.name}`,
+    rescheduled: (v) => `Rendez-vous déplacé : ${v.title} avec ${v.name}`,
+    cancelled: (v) => `Rendez-vous annulé : ${v.title} avec ${v.name}`,
+  },
+  hostIntro: {
+    confirmation: (v) => `${v.name} a réservé le rendez-vous « ${v.title} ».`,
+    rescheduled: (v) => `Le rendez-vous « ${v.title} » avec ${v.name} a été déplacé. Nouvel horaire :`,
+    cancelled: (v) => `Le rendez-vous « ${v.title} » avec ${v.name} a été annulé.`,
+  },
+  attendee: (v) => `Participant : ${v.name}`,
   sms: {
     confirmation: (v, t, l) => `Rendez-vous${t} confirmé le ${v.shortDate} à ${v.time}.${l}`,
     rescheduled: (v, t, l) => `Rendez-vous${t} déplacé au ${v.shortDate} à ${v.time}.${l}`,
@@ -83,6 +109,20 @@ const en: Strings = {
   host: (v) => `With: ${v.host}`,
   join: 'Join the video call',
   linkLine: (v) => `Join the video call: ${v.link}`,
+  manage: 'Move or cancel the appointment',
+  manageSms: (v) => ` Manage: ${v.manage}`,
+  addToCalendar: 'Add to Google Calendar',
+  hostSubject: {
+    confirmation: (v) => `New booking: ${v.title} with ${v.name}`,
+    rescheduled: (v) => `Appointment moved: ${v.title} with ${v.name}`,
+    cancelled: (v) => `Appointment cancelled: ${v.title} with ${v.name}`,
+  },
+  hostIntro: {
+    confirmation: (v) => `${v.name} booked "${v.title}".`,
+    rescheduled: (v) => `"${v.title}" with ${v.name} has been moved. New time:`,
+    cancelled: (v) => `"${v.title}" with ${v.name} has been cancelled.`,
+  },
+  attendee: (v) => `Attendee: ${v.name}`,
   sms: {
     confirmation: (v, t, l) => `Appointment${t} confirmed for ${v.shortDate} at ${v.time}.${l}`,
     rescheduled: (v, t, l) => `Appointment${t} moved to ${v.shortDate} at ${v.time}.${l}`,

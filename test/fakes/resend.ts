@@ -10,6 +10,7 @@ export interface DeliveredEmail {
   text?: string;
   replyTo?: string | string[];
   tags?: { name: string; value: string }[];
+  attachments?: { filename: string; content: string; content_type?: string }[];
   idempotencyKey?: string;
   at: number;
 }
@@ -71,6 +72,9 @@ export class FakeResend extends FakeServer {
     if (typeof b.from !== 'string' || !ADDRESS.test(b.from))
       return errorReply(422, 'validation_error', 'Invalid `from` field. The email address needs to follow the `email@example.com` or `Name <email@example.com>` format.');
     if (!b.html && !b.text) return errorReply(422, 'validation_error', 'Missing `html` or `text` field.');
+    for (const a of Array.isArray(b.attachments) ? b.attachments : [])
+      if (typeof a?.content !== 'string' || !/^[A-Za-z0-9+/]*={0,2}$/.test(a.content) || !a.filename)
+        return errorReply(422, 'validation_error', 'Invalid `attachments` field: `content` must be base64 and `filename` is required.');
 
     const id = randomUUID();
     if (key !== undefined) this.idempotent.set(key, { rawBody: r.rawBody, id });
@@ -83,6 +87,7 @@ export class FakeResend extends FakeServer {
       text: b.text,
       replyTo: b.reply_to,
       tags: b.tags,
+      attachments: b.attachments,
       idempotencyKey: key,
       at: Date.now(),
     });

@@ -14,6 +14,7 @@ export interface DeliveredMail {
   content: { type: string; value: string }[];
   replyTo?: Address;
   customArgs?: Record<string, string>;
+  attachments?: { content: string; filename: string; type?: string; disposition?: string }[];
   at: number;
 }
 
@@ -63,6 +64,12 @@ export class FakeSendGrid extends FakeServer {
     if (!b.subject && !ps.every((p) => p.subject) && !b.template_id)
       return errorReply(400, 'The subject is required. You can get around this requirement if you use a template with a subject defined or if every personalization has a subject defined.', 'subject', `${HELP}#message.subject`);
 
+    for (const [i, a] of (Array.isArray(b.attachments) ? b.attachments : []).entries()) {
+      if (typeof a?.content !== 'string' || !/^[A-Za-z0-9+/]*={0,2}$/.test(a.content))
+        return errorReply(400, 'The attachment content must be base64 encoded.', `attachments.${i}.content`, `${HELP}#message.attachments.content`);
+      if (typeof a.filename !== 'string' || !a.filename)
+        return errorReply(400, 'The attachment filename parameter is required.', `attachments.${i}.filename`, `${HELP}#message.attachments.filename`);
+    }
     const messageId = randomBytes(16).toString('base64url').slice(0, 22);
     this.delivered.push({
       messageId,
@@ -72,6 +79,7 @@ export class FakeSendGrid extends FakeServer {
       content,
       replyTo: b.reply_to,
       customArgs: b.custom_args,
+      attachments: b.attachments,
       at: Date.now(),
     });
     return { status: 202, headers: { 'x-message-id': messageId } };

@@ -1,7 +1,7 @@
 import type { ZodType } from 'zod';
 import { PRODUCER_JOBS } from '../../contract/registry.js';
 import type { MeetingCreatePayload } from '../../contract/schemas.js';
-import { commonErrors, enqueuedResponse, idempotencyKey, sendEnqueued, type ApiRoute } from '../api.js';
+import { EMAIL_BODY_LIMIT, commonErrors, enqueuedResponse, idempotencyKey, sendEnqueued, type ApiRoute } from '../api.js';
 
 const idempotent = {
   200: { description: 'replay of an Idempotency-Key: the first job, nothing added', schema: enqueuedResponse },
@@ -19,10 +19,12 @@ const enqueueRoute = (
   name: 'send' | 'create',
   schemaName: string,
   summary: string,
+  bodyLimit?: number,
 ): ApiRoute => ({
   method: 'POST',
   url,
   summary,
+  ...(bodyLimit && { bodyLimit }),
   tag: queue === 'meeting' ? 'meetings' : 'messages',
   idempotent: true,
   body: { name: schemaName, schema: (PRODUCER_JOBS[queue] as Record<string, ZodType>)[name]!, required: true },
@@ -39,7 +41,8 @@ const enqueueRoute = (
 });
 
 export const messageRoutes: ApiRoute[] = [
-  enqueueRoute('/v1/emails', 'email', 'send', 'EmailPayload', 'Send an email (Resend or SendGrid)'),
+  // Attachments: up to 7 MiB decoded, so this one route takes bodies up to 10 MiB.
+  enqueueRoute('/v1/emails', 'email', 'send', 'EmailPayload', 'Send an email (Resend or SendGrid)', EMAIL_BODY_LIMIT),
   enqueueRoute('/v1/sms', 'sms', 'send', 'SmsPayload', 'Send an SMS (Twilio)'),
   enqueueRoute('/v1/whatsapp', 'whatsapp', 'send', 'WhatsAppPayload', 'Send a WhatsApp message or template (Twilio)'),
   enqueueRoute('/v1/meetings', 'meeting', 'create', 'MeetingCreatePayload', 'Create a Zoom or Google Meet meeting'),
