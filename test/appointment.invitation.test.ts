@@ -152,7 +152,7 @@ describe('calendar invitations, the host told, links', () => {
     const { id } = await h.client.sendEmail({ to: apt.attendee.email!, subject: 'Forged', text: 'x', ref: { appointmentId: apt.id, version: 1, kind: 'confirmation', recipient: 'attendee' } } as never);
     expect((await raw.getJob(id))!.data.ref).toBeUndefined();
     const bad = await raw.add('send', { to: apt.attendee.email, subject: 'Bad', text: 'x', ref: { appointmentId: apt.id, version: 0, kind: 'J-2', recipient: 'attendee' } });
-    expect((await finished(h, 'email', bad.id!)).failedReason).toMatch(/^INVALID_PAYLOAD: .*ref\.version.*ref\.kind/);
+    expect((await finished(h, 'email', bad.id!)).failedReason).toMatch(/^INVALID_PAYLOAD: .*ref\.kind.*ref\.version/);
   });
 
   it('a Google Meet appointment uses the Calendar event iCalUID', async () => {
@@ -169,8 +169,10 @@ describe('calendar invitations, the host told, links', () => {
 
   it('a hostile title and names give a valid, escaped, folded invitation and escaped html', async () => {
     const h = await harness();
-    const title = `a;b,c\r\nBEGIN:VEVENT\nEND:VCALENDAR <script>alert(1)</script> "q" ${'é'.repeat(120)}`.slice(0, 200);
-    const apt = makeAppointment(3 * DAY, { title, attendee: { ...makeAppointment(0).attendee, name: 'Paul "\r\n;x,y <b>' } });
+    // Line breaks in a title or name are refused by the schema (README "Queues and payloads"); the
+    // unit test below feeds them to the builder directly.
+    const title = `a;b,c BEGIN:VEVENT END:VCALENDAR <script>alert(1)</script> "q" \\n ${'é'.repeat(120)}`.slice(0, 200);
+    const apt = makeAppointment(3 * DAY, { title, attendee: { ...makeAppointment(0).attendee, name: 'Paul "; x,y <b>' } });
     await h.client.appointments.booked(apt);
     await finished(h, 'appointment', `apt-${apt.id}-confirm-v1`, 20_000);
     const [mail] = await emailsTo(apt.attendee.email!, 1);

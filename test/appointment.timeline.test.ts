@@ -44,6 +44,19 @@ describe('appointment timeline: GET /v1/appointments/:id', () => {
           fallbackOf: null,
         },
         {
+          // The host is told too (README "The host is told"), and never falls back.
+          ...common,
+          recipient: 'host',
+          kind: 'confirmation',
+          channel: 'email',
+          queue: 'email',
+          jobId: `apt-${apt.id}-host-confirmation-v1-email`,
+          state: 'completed',
+          messageId: expect.any(String),
+          failedReason: null,
+          fallbackOf: null,
+        },
+        {
           ...common,
           kind: 'J-1',
           channel: 'sms',
@@ -77,7 +90,7 @@ describe('appointment timeline: GET /v1/appointments/:id', () => {
       }, 10_000, 'the cancellation notice');
       expect(after).toMatchObject({ status: 'cancelled', version: 2, reminders: [] });
       expect(after.messages.filter((m: { kind: string }) => m.kind === 'cancelled').map((m: { jobId: string }) => m.jobId).sort()).toEqual(
-        [`apt-${apt.id}-cancelled-v2-email`, `apt-${apt.id}-cancelled-v2-sms`],
+        [`apt-${apt.id}-cancelled-v2-email`, `apt-${apt.id}-cancelled-v2-sms`, `apt-${apt.id}-host-cancelled-v2-email`],
       );
     } finally {
       await s.close();
