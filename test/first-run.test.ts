@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig, type Env } from '../src/config.js';
+import { doctor } from '../src/doctor/run.js';
 import { createLogger, isPretty } from '../src/logger.js';
 import { answers } from '../src/runtime/embedded-redis.js';
 import { makeAppointment } from './support/appointments.js';
@@ -88,6 +89,9 @@ describe('npm start with no Redis anywhere', () => {
         'J-1 and H-1',
       );
       expect(pending.map((r) => r.name)).toEqual(['J-1', 'H-1']);
+      // npm run doctor beside it checks the Redis in use, not the empty default address.
+      const report = await doctor(env, { timeoutMs: 2_000 });
+      expect(report.rows.find((r) => r.name === 'redis')).toMatchObject({ ok: true, detail: expect.stringContaining(line.redis) });
 
       expect(await first.kill('SIGTERM')).toBe(0);
       expect(first.text).toMatch(/"msg":"stopped"/);
@@ -111,6 +115,29 @@ describe('npm start with no Redis anywhere', () => {
       }
     } finally {
       await first.kill();
+    }
+  });
+
+  it('a service killed outright leaves its redis-server behind; the next start takes it over and stops it', async () => {
+    const dir = tempDir('orphan');
+    const first = start(await newcomerEnv(dir));
+    await first.waitFor(/listening on/, 40_000);
+    const { pid } = JSON.parse(readFileSync(join(dir, 'embedded.json'), 'utf8')) as { pid: number };
+    await first.kill('SIGKILL');
+    expect(await answers(embeddedLine(first).redis, 500)).toBe(true);
+
+    const second = start(await newcomerEnv(dir));
+    try {
+      await second.waitFor(/listening on/, 40_000);
+      expect(embeddedLine(second).msg).toMatch(/using the private redis-server/);
+      expect(embeddedLine(second).redis).toBe(embeddedLine(first).redis);
+      expect(await second.kill('SIGTERM')).toBe(0);
+      expect(() => process.kill(pid, 0)).toThrow();
+    } finally {
+      await second.kill();
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {}
     }
   });
 

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
@@ -64,6 +64,17 @@ export async function startRedis(config: Config, logger: Logger): Promise<StartR
         rmSync(join(dir, STATE_FILE), { force: true });
       })()),
   };
+}
+
+/**
+ * For tools run beside `npm start` (doctor, send-test): the config pointed at npm start's
+ * private redis-server when that is the Redis in use, else `config` unchanged.
+ */
+export async function runningRedis(config: Config): Promise<Config> {
+  const embedded = config.embeddedRedis;
+  if (!embedded || !existsSync(embedded.dir) || (await answers(config.redis.url))) return config;
+  const found = await leftBehind(realpathSync(embedded.dir));
+  return found ? { ...config, redis: { ...config.redis, url: `redis://127.0.0.1:${found.port}` } } : config;
 }
 
 /** Whether a Redis answers at `url` (an authentication error is an answer). */
