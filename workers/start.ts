@@ -36,7 +36,8 @@ startServer(config, logger, { client, metrics })
       await server.close();
       await workers.close();
       await redis.stop();
-    }),
+      // SIGHUP too: a closed terminal window must not leave the private redis-server running.
+    }, ['SIGHUP']),
   )
   .catch((err) => {
     logger.fatal({ err }, 'server failed to start');

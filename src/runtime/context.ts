@@ -122,8 +122,8 @@ async function closeWorkers(rt: Runtime, workers: Worker[]): Promise<void> {
   await ctx.connection.quit().catch(() => ctx.connection.disconnect());
 }
 
-/** SIGTERM/SIGINT: drain, bounded by SHUTDOWN_TIMEOUT_MS, then exit 0. */
-export function exitOnSignals(logger: Logger, close: () => Promise<void>): void {
+/** SIGTERM/SIGINT (and any `also`): drain, bounded by SHUTDOWN_TIMEOUT_MS, then exit 0. */
+export function exitOnSignals(logger: Logger, close: () => Promise<void>, also: readonly NodeJS.Signals[] = []): void {
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
@@ -139,6 +139,5 @@ export function exitOnSignals(logger: Logger, close: () => Promise<void>): void 
         process.exit(1);
       });
   };
-  process.once('SIGTERM', () => stop('SIGTERM'));
-  process.once('SIGINT', () => stop('SIGINT'));
+  for (const signal of ['SIGTERM', 'SIGINT', ...also] as const) process.once(signal, () => stop(signal));
 }

@@ -4,7 +4,7 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import type { Config } from '../config.js';
-import type { Logger } from '../logger.js';
+import { isPretty, type Logger } from '../logger.js';
 
 /**
  * `npm start` on a machine with no Redis running (README "Quick start"): when no Redis was
@@ -46,7 +46,7 @@ export async function startRedis(config: Config, logger: Logger): Promise<StartR
   if (!shared) writeFileSync(join(dir, STATE_FILE), JSON.stringify({ pid, port, owner: process.pid } satisfies State));
   const url = `redis://127.0.0.1:${port}`;
   logger.info(
-    { redis: url, dir },
+    isPretty(config.logFormat) ? {} : { redis: url, dir },
     `no REDIS_URL and no Redis at ${config.redis.url}: ${found ? 'using the' : 'started a'} private redis-server at ${url}, data in ${dir} (queued jobs survive restarts); in production set REDIS_URL`,
   );
   const withUrl: Config = { ...config, redis: { ...config.redis, url } };
