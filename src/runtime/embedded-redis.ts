@@ -22,6 +22,19 @@ export class NoRedisError extends Error {
   override name = 'NoRedisError';
 }
 
+const noRedisServer = (probed: string) =>
+  new NoRedisError(
+    `no REDIS_URL, no Redis at ${probed} and no redis-server to start one: install Redis (apt-get install redis-server, brew install redis), run one (docker run -d -p 6379:6379 redis:7), or set REDIS_URL`,
+  );
+
+function hasRedisServer(): Promise<boolean> {
+  return new Promise((resolve) => {
+    const p = spawn('redis-server', ['--version'], { stdio: 'ignore' });
+    p.once('error', () => resolve(false));
+    p.once('exit', (code) => resolve(code === 0));
+  });
+}
+
 /** Recorded in the data folder: a redis-server left behind by a killed service is found again. */
 interface State {
   pid: number;
@@ -36,6 +49,8 @@ const noop = async () => {};
 export async function startRedis(config: Config, logger: Logger): Promise<StartRedis> {
   const embedded = config.embeddedRedis;
   if (!embedded || (await answers(config.redis.url))) return { config, stop: noop };
+  // Before touching the data folder (a container's read-only app folder would say EACCES).
+  if (!(await hasRedisServer())) throw noRedisServer(config.redis.url);
   mkdirSync(embedded.dir, { recursive: true });
   const dir = realpathSync(embedded.dir);
   const found = await leftBehind(dir);
@@ -141,10 +156,7 @@ async function spawnRedis(dir: string, probed: string): Promise<{ child: ChildPr
       if (await answers(`redis://127.0.0.1:${port}`, 500)) return { child, port };
       await new Promise((r) => setTimeout(r, 50));
     }
-    if (failure?.code === 'ENOENT')
-      throw new NoRedisError(
-        `no REDIS_URL, no Redis at ${probed} and no redis-server to start one: install Redis (apt-get install redis-server, brew install redis), run one (docker run -d -p 6379:6379 redis:7), or set REDIS_URL`,
-      );
+    if (failure?.code === 'ENOENT') throw noRedisServer(probed);
     child.kill('SIGKILL');
     // Another process may have taken the port between our look and redis-server's bind.
     if (attempt >= 3)
