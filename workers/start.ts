@@ -9,7 +9,7 @@ import { loadConfigOrExit } from './run.js';
 
 // npm start: the server and a worker for every queue in one process, sharing one metrics
 // registry so job counters and durations move on /metrics. Without REDIS_URL and with no
-// Redis at the default address, it runs a private redis-server (README "Quick start").
+// Redis at the default address, it runs a private redis-server (README, first screen: "Redis.").
 const settings = loadConfigOrExit();
 const logger = createLogger(settings.logLevel, undefined, settings.logFormat);
 const redis = await startRedis(settings, logger).catch((err: Error) => {

@@ -82,7 +82,7 @@ export async function doctor(env?: Env, opts: { timeoutMs?: number } = {}): Prom
     if (!(err instanceof ConfigError)) throw err;
     return { rows: [{ name: 'configuration', configured: true, ok: false, detail: err.message }], exitCode: 1 };
   }
-  // Beside `npm start` on its private redis-server, check that one (README "Quick start").
+  // Beside `npm start` on its private redis-server, check that one (README, first screen: "Redis.").
   const report = await runDoctor(await runningRedis(config), opts);
   return { ...report, rows: [{ name: 'configuration', configured: true, ok: true, detail: 'valid' }, ...report.rows] };
 }

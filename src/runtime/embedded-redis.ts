@@ -7,7 +7,7 @@ import type { Config } from '../config.js';
 import { isPretty, type Logger } from '../logger.js';
 
 /**
- * `npm start` on a machine with no Redis running (README "Quick start"): when no Redis was
+ * `npm start` on a machine with no Redis running (README, first screen: "Redis."): when no Redis was
  * named and nothing answers at the probed address, run a private redis-server on a data
  * folder of the project. Deployments (`npm run worker`, `npm run server`) never do this.
  */
