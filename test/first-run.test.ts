@@ -151,21 +151,22 @@ describe('npm start with no Redis anywhere', () => {
     expect(p.output.filter((l) => l.includes('redis-server'))).toHaveLength(1);
   });
 
-  it('an explicit REDIS_URL is never replaced, and npm run worker never starts one', async () => {
+  it('an explicit REDIS_URL is never replaced, and npm run worker / server never start one', async () => {
     const dir = tempDir('explicit');
     const nowhere = `redis://127.0.0.1:${await freePort()}`;
-    const procs = [
-      start({ ...(await newcomerEnv(dir)), REDIS_URL: nowhere }),
-      new WorkerProcess(['sms'], await newcomerEnv(dir)),
+    const procs: [WorkerProcess, RegExp][] = [
+      [start({ ...(await newcomerEnv(dir)), REDIS_URL: nowhere }), /Redis cannot be reached/],
+      [new WorkerProcess(['sms'], await newcomerEnv(dir)), /Redis cannot be reached/],
+      [new WorkerProcess([], await newcomerEnv(dir), 'workers/server.ts'), /listening on/],
     ];
     try {
-      for (const p of procs) {
-        await p.waitFor(/Redis cannot be reached/, 40_000);
+      for (const [p, ready] of procs) {
+        await p.waitFor(ready, 40_000);
         expect(p.text).not.toMatch(/private redis-server/);
       }
       expect(existsSync(join(dir, 'embedded.json'))).toBe(false);
     } finally {
-      for (const p of procs) await p.kill();
+      for (const [p] of procs) await p.kill();
     }
   });
 });
