@@ -1,5 +1,6 @@
 import { createPrivateKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { bool, cleanEnv, email, makeValidator, num, port, str, url, EnvError, EnvMissingError } from 'envalid';
 import { isTimeZone } from './contract/time.js';
 import { QUEUES, type QueueName } from './contract/queues.js';
@@ -59,12 +60,15 @@ const queueSpecs = Object.fromEntries(
 
 const specs = {
   NODE_ENV: str({ default: 'production', choices: ['production', 'development', 'test'] }),
-  REDIS_URL: url({ default: 'redis://127.0.0.1:6379', docs: 'Redis (rediss:// for TLS)' }),
+  REDIS_URL: url({ default: undefined, docs: 'Redis (rediss:// for TLS); unset: npm start uses REDIS_PROBE_URL or a Redis of its own' }),
+  REDIS_PROBE_URL: url({ default: 'redis://127.0.0.1:6379', docs: 'without REDIS_URL: the Redis used when it answers' }),
+  REDIS_EMBEDDED_DIR: str({ default: '.data/redis', docs: 'npm start without REDIS_URL and nothing at REDIS_PROBE_URL: data of its own redis-server' }),
   REDIS_CLUSTER_NODES: optional('comma-separated host:port seeds: connect to a Redis Cluster instead'),
   REDIS_SENTINELS: optional('comma-separated host:port Sentinels: ask them for the master instead of REDIS_URL\'s host'),
   REDIS_SENTINEL_NAME: str({ default: 'mymaster', docs: 'the master group name the Sentinels monitor' }),
   QUEUE_PREFIX: str({ default: 'notif', docs: 'BullMQ key prefix' }),
   LOG_LEVEL: str({ default: 'info', choices: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] }),
+  LOG_FORMAT: str({ default: 'auto', choices: ['auto', 'json', 'pretty'], docs: 'auto: pretty at a terminal, JSON otherwise' }),
   PORT: port({ default: 3000 }),
   HOST: str({ default: '0.0.0.0' }),
   API_TOKENS: optional('comma-separated bearer tokens for /v1'),
@@ -128,6 +132,9 @@ export interface QueueSettings {
 }
 
 export type Env = Record<string, string | undefined>;
+
+/** `auto`: pretty at a terminal, JSON otherwise (see logger.ts). */
+export type LogFormat = 'auto' | 'json' | 'pretty';
 
 /** Where Redis is: one server (`url`), a Redis Cluster, or a master found through Sentinels. */
 export interface RedisSettings {
@@ -298,14 +305,23 @@ export function loadConfig(env: Env = process.env) {
   return {
     env: e.NODE_ENV,
     redis: {
-      url: e.REDIS_URL,
+      url: e.REDIS_URL ?? e.REDIS_PROBE_URL,
       clusterNodes: has(e.REDIS_CLUSTER_NODES) ? e.REDIS_CLUSTER_NODES.split(',').map((s) => s.trim()) : undefined,
       sentinels: has(e.REDIS_SENTINELS)
         ? { nodes: e.REDIS_SENTINELS.split(',').map((s) => s.trim()).filter(Boolean), name: e.REDIS_SENTINEL_NAME }
         : undefined,
       prefix: e.QUEUE_PREFIX,
     } as RedisSettings,
+    /**
+     * Set when no Redis was named (no REDIS_URL, cluster or Sentinels): `npm start` may then
+     * run a redis-server of its own on this data folder if nothing answers at `redis.url`.
+     */
+    embeddedRedis:
+      has(e.REDIS_URL) || has(e.REDIS_CLUSTER_NODES) || has(e.REDIS_SENTINELS)
+        ? undefined
+        : { dir: resolve(e.REDIS_EMBEDDED_DIR) },
     logLevel: e.LOG_LEVEL,
+    logFormat: e.LOG_FORMAT as LogFormat,
     http: {
       port: e.PORT,
       host: e.HOST,

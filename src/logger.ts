@@ -1,6 +1,27 @@
 import { pino, type Logger } from 'pino';
+import pretty from 'pino-pretty';
+import type { LogFormat } from './config.js';
 
 export type { Logger };
+
+/** LOG_FORMAT `auto`: readable lines for a person at a terminal, JSON for a log pipeline. */
+export function isPretty(format: LogFormat = 'json', stdout: { isTTY?: boolean } = process.stdout): boolean {
+  return format === 'pretty' || (format === 'auto' && stdout.isTTY === true);
+}
+
+/**
+ * pino-pretty in this thread (not a transport worker): lines are written before
+ * `process.exit`, and what it prints has been through the same redaction as JSON lines.
+ */
+const prettyStream = (destination?: pino.DestinationStream) =>
+  pretty({
+    ...(destination && { destination }),
+    sync: true,
+    colorize: !destination && process.stdout.isTTY === true,
+    translateTime: 'SYS:HH:MM:ss',
+    ignore: 'pid,hostname',
+    singleLine: true,
+  });
 
 /**
  * Keys whose values never reach a log line, wherever they sit in the object:
@@ -13,7 +34,13 @@ const REDACT_KEYS = [
 ];
 const REDACT = REDACT_KEYS.flatMap((k) => [k, `*.${k}`]);
 
-export function createLogger(level: string, destination?: pino.DestinationStream): Logger {
+/** `[key, value]` rows as an indented two-column block, for multi-line messages at a terminal. */
+export function textBlock(rows: readonly (readonly [string, string])[]): string {
+  const width = Math.max(...rows.map(([k]) => k.length));
+  return rows.map(([k, v]) => `    ${k.padEnd(width)}  ${v}`).join('\n');
+}
+
+export function createLogger(level: string, destination?: pino.DestinationStream, format?: LogFormat): Logger {
   return pino(
     {
       level,
@@ -21,7 +48,7 @@ export function createLogger(level: string, destination?: pino.DestinationStream
       redact: { paths: REDACT, censor: '[redacted]' },
       serializers: { err: serializeError },
     },
-    destination,
+    isPretty(format) ? prettyStream(destination) : destination,
   );
 }
 

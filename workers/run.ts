@@ -10,7 +10,21 @@ export function parseQueues(args: readonly string[]): QueueName[] {
   return args as QueueName[];
 }
 
+/**
+ * The service is built for the Node 24 the project brings (npm scripts run it); a system
+ * Node older than 22 (e.g. `npx tsx workers/start.ts` on Node 20) is refused here, in
+ * words, rather than failing later somewhere in a dependency.
+ */
+export const MIN_NODE_MAJOR = 22;
+
 export function loadConfigOrExit() {
+  const major = Number(process.versions.node.split('.')[0]);
+  if (major < MIN_NODE_MAJOR) {
+    console.error(
+      `Node ${process.versions.node} is too old: the service needs Node ${MIN_NODE_MAJOR}+; run it through npm (npm start, npm run worker), which uses the Node 24 in node_modules/.bin`,
+    );
+    process.exit(1);
+  }
   try {
     return loadConfig();
   } catch (err) {

@@ -1,5 +1,6 @@
 import { isTestKind, sendTest, TEST_KINDS } from '../src/doctor/send-test.js';
 import { InvalidPayloadError } from '../src/contract/errors.js';
+import { runningRedis } from '../src/runtime/embedded-redis.js';
 import { loadConfigOrExit } from './run.js';
 
 // npm run send-test -- <email|sms|whatsapp|zoom|meet> <recipient>
@@ -10,7 +11,8 @@ if (!kind || !isTestKind(kind) || (!recipient && kind !== 'zoom' && kind !== 'me
   process.exit(2);
 }
 
-const config = loadConfigOrExit();
+// Beside `npm start` on its private redis-server, the job goes there.
+const config = await runningRedis(loadConfigOrExit());
 try {
   const r = await sendTest(config, kind, recipient ?? '');
   const where = `${r.queue} job ${r.jobId}${r.localWorker ? ' (run by a worker in this process)' : ''}`;

@@ -5,7 +5,7 @@ import { loadConfigOrExit } from './run.js';
 
 // npm run server: the HTTP API, dashboard, health and metrics, without workers.
 const config = loadConfigOrExit();
-const logger = createLogger(config.logLevel);
+const logger = createLogger(config.logLevel, undefined, config.logFormat);
 logIntegrations(config, logger);
 startServer(config, logger)
   .then((server) => exitOnSignals(logger, server.close))

@@ -1,5 +1,6 @@
 import { ConfigError, integrations, loadConfig, TEMPLATE_KINDS, type Config, type Env } from '../config.js';
 import { createRedis } from '../redis.js';
+import { runningRedis } from '../runtime/embedded-redis.js';
 import { pingRedis } from '../server/ping.js';
 import { redactUrl } from '../runtime/context.js';
 import { checkGoogle, checkResend, checkSendGrid, checkTwilio, checkWebhook, checkZoom, type CheckResult } from './checks.js';
@@ -96,7 +97,8 @@ export async function doctor(env?: Env, opts: { timeoutMs?: number } = {}): Prom
     if (!(err instanceof ConfigError)) throw err;
     return { rows: [{ name: 'configuration', configured: true, ok: false, detail: err.message }], exitCode: 1 };
   }
-  const report = await runDoctor(config, opts);
+  // Beside `npm start` on its private redis-server, check that one (README, first screen: "Redis.").
+  const report = await runDoctor(await runningRedis(config), opts);
   return { ...report, rows: [{ name: 'configuration', configured: true, ok: true, detail: 'valid' }, ...report.rows] };
 }
 

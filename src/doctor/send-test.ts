@@ -70,7 +70,7 @@ export async function sendTest(
   recipient: string,
   opts: { timeoutMs?: number; logger?: Logger; localWorker?: 'auto' | 'never' } = {},
 ): Promise<SendTestResult> {
-  const logger = opts.logger ?? createLogger(config.logLevel);
+  const logger = opts.logger ?? createLogger(config.logLevel, undefined, config.logFormat);
   const job = testJob(kind, recipient);
   const client = NotificationClient.fromConfig(config);
   const waiter = new ResultWaiter(config.redis);

@@ -2,7 +2,7 @@ import type { Worker } from 'bullmq';
 import { integrations, type Config } from '../config.js';
 import type { QueueName } from '../contract/queues.js';
 import { settlesWithin } from '../deadline.js';
-import { createLogger, maskRecipients, type Logger } from '../logger.js';
+import { createLogger, isPretty, maskRecipients, textBlock, type Logger } from '../logger.js';
 import { createProviders } from '../providers/index.js';
 import { createRedis, type RedisClient } from '../redis.js';
 import { startDueWaker, type DueWaker } from './due-waker.js';
@@ -18,7 +18,7 @@ export interface Runtime {
   queues: QueueRegistry;
 }
 
-export function createRuntime(config: Config, features: readonly Feature[], logger = createLogger(config.logLevel)): Runtime {
+export function createRuntime(config: Config, features: readonly Feature[], logger = createLogger(config.logLevel, undefined, config.logFormat)): Runtime {
   const connection = createRedis(config.redis, 'worker');
   watchRedis(connection, config, logger);
   const queues = new QueueRegistry(config, connection);
@@ -60,8 +60,14 @@ function watchRedis(connection: RedisClient, config: Config, logger: Logger) {
 
 export const redactUrl = (url: string) => url.replace(/\/\/([^@/]*)@/, '//***@');
 
+/** One start-up line: what is on, and why the rest is off (a short block at a terminal). */
 export function logIntegrations(config: Config, logger: Logger) {
   const all = integrations(config);
+  if (isPretty(config.logFormat)) {
+    const rows = all.map((i): [string, string] => [i.name, i.enabled ? 'on' : `off: ${i.reason}`]);
+    logger.info(`integrations (npm run doctor checks them)\n${textBlock(rows)}`);
+    return;
+  }
   logger.info(
     {
       enabled: all.filter((i) => i.enabled).map((i) => i.name),
@@ -132,8 +138,8 @@ async function closeWorkers(rt: Runtime, workers: Worker[]): Promise<void> {
   await ctx.connection.quit().catch(() => ctx.connection.disconnect());
 }
 
-/** SIGTERM/SIGINT: drain, bounded by SHUTDOWN_TIMEOUT_MS, then exit 0. */
-export function exitOnSignals(logger: Logger, close: () => Promise<void>): void {
+/** SIGTERM/SIGINT (and any `also`): drain, bounded by SHUTDOWN_TIMEOUT_MS, then exit 0. */
+export function exitOnSignals(logger: Logger, close: () => Promise<void>, also: readonly NodeJS.Signals[] = []): void {
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
@@ -149,6 +155,5 @@ export function exitOnSignals(logger: Logger, close: () => Promise<void>): void 
         process.exit(1);
       });
   };
-  process.once('SIGTERM', () => stop('SIGTERM'));
-  process.once('SIGINT', () => stop('SIGINT'));
+  for (const signal of ['SIGTERM', 'SIGINT', ...also] as const) process.once(signal, () => stop(signal));
 }

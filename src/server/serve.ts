@@ -1,5 +1,5 @@
 import type { Config } from '../config.js';
-import type { Logger } from '../logger.js';
+import { isPretty, textBlock, type Logger } from '../logger.js';
 import { NotificationClient } from '../producer/client.js';
 import { buildApp } from './app.js';
 import { DASHBOARD_PATH } from './dashboard.js';
@@ -40,7 +40,9 @@ export async function startServer(
   const shownHost = ['0.0.0.0', '::', ''].includes(config.http.host) ? 'localhost' : config.http.host;
   const url = `http://${shownHost.includes(':') ? `[${shownHost}]` : shownHost}:${config.http.port}`;
   const where = describeEndpoints(config, url);
-  logger.info(where, `listening on ${url}: API ${where.api}; dashboard ${where.dashboard}; metrics ${where.metrics}`);
+  if (isPretty(config.logFormat))
+    logger.info(`listening on ${url}\n${textBlock([['API', where.api!], ['dashboard', where.dashboard!], ['metrics', where.metrics!], ['health', where.health!]])}`);
+  else logger.info(where, `listening on ${url}: API ${where.api}; dashboard ${where.dashboard}; metrics ${where.metrics}`);
   return {
     url,
     close: async () => {
