@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { bool, cleanEnv, email, makeValidator, num, port, str, url, EnvError, EnvMissingError } from 'envalid';
 import { isTimeZone } from './contract/time.js';
+import type { LogFormat } from './logger.js';
 import { QUEUES, type QueueName } from './contract/queues.js';
 
 /** `MAX/DURATION` (e.g. `10/1s`, `600/1m`) or `off`. */
@@ -134,7 +135,7 @@ export interface QueueSettings {
 export type Env = Record<string, string | undefined>;
 
 /** `auto`: pretty at a terminal, JSON otherwise (see logger.ts). */
-export type LogFormat = 'auto' | 'json' | 'pretty';
+export type { LogFormat };
 
 /** Where Redis is: one server (`url`), a Redis Cluster, or a master found through Sentinels. */
 export interface RedisSettings {

@@ -1,6 +1,7 @@
 import { pino, type Logger } from 'pino';
 import pretty from 'pino-pretty';
-import type { LogFormat } from './config.js';
+/** `auto`: pretty when stdout is a terminal, JSON otherwise (README "Logs"). */
+export type LogFormat = 'auto' | 'json' | 'pretty';
 
 export type { Logger };
 

@@ -37,7 +37,7 @@ const ALLOWED: Record<string, (target: string) => boolean> = {
   templates: (t) => ['contract'].includes(area(t)),
   producer: (t) => ['contract', ...SHARED].includes(area(t)) || isView(t),
   server: (t) => ['contract', 'producer', ...SHARED].includes(area(t)) || isView(t),
-  'config.ts': (t) => area(t) === 'contract',
+  'config.ts': (t) => area(t) === 'contract' || t === 'src/logger.ts',
   'logger.ts': () => false,
   'redis.ts': (t) => area(t) === 'config.ts',
   'deadline.ts': () => false,
