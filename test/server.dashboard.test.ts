@@ -121,6 +121,21 @@ describe('dashboard', () => {
       for (const q of QUEUES) await page.locator(`a[href$="/queue/${q}"]`).first().waitFor({ timeout: 20_000 });
       const text = await page.locator('body').innerText();
       for (const q of QUEUES) expect(text).toContain(q);
+      // The board's own buttons send body-less PUTs with no content type; the page's shim
+      // adds application/json, so they pass the JSON-only rule in a real browser too.
+      const status = await page.evaluate(
+        (url) =>
+          new Promise<number>((resolve) => {
+            // eslint-disable-next-line @typescript-eslint/no-explicit-any
+            const x = new (globalThis as any).XMLHttpRequest();
+            x.open('PUT', url);
+            x.onload = () => resolve(x.status);
+            x.send();
+          }),
+        `${base}/admin/queues/api/queues/sms/pause`,
+      );
+      expect(status).toBe(200);
+      expect(await s.client.queue('sms').isPaused()).toBe(true);
       await context.close();
     } finally {
       await browser.close();
