@@ -1,5 +1,5 @@
 /** Queue names of the contract (CONTRACT §3). Names never contain ':' (BullMQ forbids it). */
-export const QUEUES = ['email', 'sms', 'whatsapp', 'meeting', 'appointment', 'reminder', 'webhook'] as const;
+export const QUEUES = ['email', 'sms', 'whatsapp', 'meeting', 'appointment', 'reminder', 'webhook', 'delivery'] as const;
 export type QueueName = (typeof QUEUES)[number];
 
 /** The queues a producer may push message jobs into directly. */

@@ -5,7 +5,9 @@ import { sendEmail } from './email.js';
 import { sendSms } from './sms.js';
 import { sendWhatsApp } from './whatsapp.js';
 import { skipped } from '../contract/results.js';
-import type { Feature, JobResult } from '../runtime/types.js';
+import type { Feature, JobResult, ServiceContext } from '../runtime/types.js';
+import { addSuppression, suppressedAmong } from '../delivery/suppressions.js';
+import type { SuppressionCheck } from './suppression.js';
 
 /** A message past its `expiresAt` is skipped, never sent late. */
 function unlessExpired<P extends { expiresAt?: string }>(p: P, send: (p: P) => Promise<JobResult>): Promise<JobResult> {
@@ -16,20 +18,32 @@ function unlessExpired<P extends { expiresAt?: string }>(p: P, send: (p: P) => P
 
 const to = (job: Job) => (job.data as { to?: string | string[] } | undefined)?.to;
 
+/** The suppression list in Redis (src/delivery/suppressions.ts), as the processors need it. */
+function suppressionCheck({ connection, config }: ServiceContext): SuppressionCheck {
+  const db = { connection, redis: config.redis };
+  return {
+    among: (channel, recipients) => suppressedAmong(db, channel, recipients),
+    optedOut: async (channel, recipient) => void (await addSuppression(db, channel, recipient.replace(/^whatsapp:/, ''), 'opted_out')),
+  };
+}
+
 /** The `email`, `sms` and `whatsapp` queues. */
 export const messages: Feature = {
   name: 'messages',
-  handlers: ({ config, providers }) => [
+  handlers: (ctx) => {
+    const { config, providers } = ctx;
+    const suppression = suppressionCheck(ctx);
+    return [
     {
       queue: 'email',
       provider: () => providers.email?.name ?? 'none',
       // Resend deduplicates on the job's delivery key (24 h); SendGrid needs the marker.
       deliverOnce: () => providers.email?.name !== 'resend',
       recipient: to,
-      run: (job, ctx) => {
+      run: (job, jc) => {
         expectName(job, 'send');
         return unlessExpired(parsePayload(emailPayload, job.data), (p) =>
-          sendEmail(p, { provider: providers.email, defaultFrom: config.email.from, deliveryKey: ctx.deliveryKey }),
+          sendEmail(p, { provider: providers.email, defaultFrom: config.email.from, deliveryKey: jc.deliveryKey, suppression }),
         );
       },
     },
@@ -38,10 +52,10 @@ export const messages: Feature = {
       provider: () => (providers.sms ? 'twilio' : 'none'),
       deliverOnce: () => true,
       recipient: to,
-      run: (job, ctx) => {
+      run: (job, jc) => {
         expectName(job, 'send');
         return unlessExpired(parsePayload(smsPayload, job.data), (p) =>
-          sendSms(p, { provider: providers.sms, from: config.sms?.from, deliveryKey: ctx.deliveryKey }),
+          sendSms(p, { provider: providers.sms, from: config.sms?.from, deliveryKey: jc.deliveryKey, suppression }),
         );
       },
     },
@@ -50,12 +64,13 @@ export const messages: Feature = {
       provider: () => (providers.whatsapp ? 'twilio' : 'none'),
       deliverOnce: () => true,
       recipient: to,
-      run: (job, ctx) => {
+      run: (job, jc) => {
         expectName(job, 'send');
         return unlessExpired(parsePayload(whatsappPayload, job.data), (p) =>
-          sendWhatsApp(p, { provider: providers.whatsapp, from: config.whatsapp?.from, deliveryKey: ctx.deliveryKey }),
+          sendWhatsApp(p, { provider: providers.whatsapp, from: config.whatsapp?.from, deliveryKey: jc.deliveryKey, suppression }),
         );
       },
     },
-  ],
+    ];
+  },
 };

@@ -10,6 +10,7 @@ import { ServiceMetrics } from './metrics.js';
 import { openApiDocument } from './openapi.js';
 import { registerOpsRoutes } from './routes/health.js';
 import { API_ROUTES } from './routes/index.js';
+import { registerProviderRoutes } from './routes/providers.js';
 
 export interface AppDeps {
   /** The producer: validates and enqueues; its fail-fast connection also serves probes and lookups. */
@@ -59,10 +60,12 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
   const document = openApiDocument(API_ROUTES);
   registerOpsRoutes(app, { connection: client.connection, metrics, openapi: () => document });
 
+  await registerProviderRoutes(app, { config, client, metrics, bodyLimit: BODY_LIMIT });
+
   await app.register(async (v1) => {
     v1.addHook('onRequest', bearerAuth(config.http.apiTokens));
     for (const r of API_ROUTES)
-      v1.route({ method: r.method, url: r.url, handler: (req, reply) => r.handler(req, reply, { client }) });
+      v1.route({ method: r.method, url: r.url, handler: (req, reply) => r.handler(req, reply, { client, config }) });
   });
 
   if (config.http.dashboard)

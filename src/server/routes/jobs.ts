@@ -1,9 +1,11 @@
 import type { Job } from 'bullmq';
-import { isQueueName } from '../../contract/queues.js';
+import { MESSAGE_QUEUES, isQueueName } from '../../contract/queues.js';
+import { getDelivery, type DeliveryDb } from '../../delivery/status-store.js';
 import { errorResponse, jobResponse, commonErrors, type ApiRoute } from '../api.js';
 
 /** The job as the API shows it: state and outcome, never the payload (it holds personal data). */
-async function view(job: Job, queue: string) {
+async function view(job: Job, queue: string, db: DeliveryDb) {
+  const isMessage = (MESSAGE_QUEUES as readonly string[]).includes(queue);
   return {
     id: job.id!,
     queue,
@@ -14,6 +16,7 @@ async function view(job: Job, queue: string) {
     failedReason: job.failedReason || null,
     timestamp: job.timestamp,
     finishedOn: job.finishedOn ?? null,
+    ...(isMessage && { delivery: await getDelivery(db, queue, job.id!) }),
   };
 }
 
@@ -30,13 +33,13 @@ export const jobRoutes: ApiRoute[] = [
       404: { description: 'no such queue or job (finished jobs are removed after KEEP_COMPLETED_SECONDS / KEEP_FAILED_SECONDS)', schema: errorResponse },
       503: commonErrors[503],
     },
-    handler: async (req, reply, { client }) => {
+    handler: async (req, reply, { client, config }) => {
       const { queue, id } = req.params as { queue: string; id: string };
       const notFound = () => reply.code(404).send({ error: 'not_found', message: `no job ${id} in queue ${queue}` });
       if (!isQueueName(queue)) return notFound();
       const found = await client.withRedis(async () => {
         const job = await client.queue(queue).getJob(id);
-        return job ? view(job, queue) : undefined;
+        return job ? view(job, queue, { connection: client.connection, redis: config.redis }) : undefined;
       });
       return found ? reply.send(found) : notFound();
     },
