@@ -26,7 +26,7 @@ export const jobRoutes: ApiRoute[] = [
     url: '/v1/jobs/:queue/:id',
     summary: "A job's state and result",
     tag: 'jobs',
-    params: { queue: 'queue name (email, sms, whatsapp, meeting, appointment, reminder, webhook)', id: 'job id' },
+    params: { queue: 'queue name (email, sms, whatsapp, meeting, appointment, reminder, webhook, delivery)', id: 'job id' },
     responses: {
       200: { description: 'the job', schema: jobResponse },
       401: commonErrors[401],
