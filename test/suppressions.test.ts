@@ -51,9 +51,9 @@ describe('suppression list API', () => {
       let cursor: string | null = null;
       let pages = 0;
       do {
-        const res = await s.app.inject({ method: 'GET', url: `/v1/suppressions?${query}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`, headers: bearer });
+        const res: { statusCode: number; json(): { items: typeof seen; nextCursor: string | null } } = await s.app.inject({ method: 'GET', url: `/v1/suppressions?${query}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`, headers: bearer });
         expect(res.statusCode).toBe(200);
-        const page = res.json();
+        const page: { items: typeof seen; nextCursor: string | null } = res.json();
         seen.push(...page.items);
         cursor = page.nextCursor;
         pages += 1;

@@ -3,7 +3,7 @@ import type { DeliveryChange } from '../contract/outcome.js';
 import type { MessageQueue } from '../contract/queues.js';
 import type { MessageRef } from '../contract/schemas.js';
 import type { Logger } from '../logger.js';
-import { applyStatus, findJob, type DeliveryDb } from './status-store.js';
+import { applyStatus, type DeliveryDb } from './status-store.js';
 import { addSuppression, liftOptOut } from './suppressions.js';
 
 /**
@@ -15,8 +15,6 @@ export const UNKNOWN_RETRY_DELAYS_MS = [1_000, 5_000, 15_000, 30_000, 60_000, 12
 
 export interface ApplyDeps {
   db: DeliveryDb;
-  /** How long delivery keys live: as long as the message jobs are kept. */
-  ttlSeconds: number;
   /** The message job's `data.ref`, if any (read only when a status moves). */
   refOf(queue: MessageQueue, jobId: string): Promise<MessageRef | undefined>;
   tell(change: DeliveryChange): Promise<void>;
@@ -47,13 +45,13 @@ export async function applyEvents(payload: DeliveryJobPayload, deps: ApplyDeps):
     }
     // The suppression does not wait for the message: a bounce is a bounce, known send or not.
     if (e.suppress) await addSuppression(db, e.suppress.channel, e.suppress.recipient, e.suppress.reason, { now: new Date(e.at) });
-    const job = await findJob(db, e.provider, e.messageId);
-    if (!job) {
+    const job = await applyStatus(db, e.provider, e.messageId, e);
+    if (!job.found) {
       const { suppress: _done, ...rest } = e;
       pending.push(rest);
       continue;
     }
-    if (!(await applyStatus(db, job.queue, job.jobId, e, deps.ttlSeconds))) {
+    if (!job.moved) {
       unchanged += 1;
       continue;
     }

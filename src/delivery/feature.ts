@@ -47,7 +47,6 @@ export const delivery: Feature = {
           const payload = parsePayload(deliveryJobPayload, job.data);
           return applyEvents(payload, {
             db,
-            ttlSeconds: ctx.config.jobs.keepCompletedSeconds,
             logger: log,
             tell: ctx.tellDelivery,
             refOf: async (queue, jobId) => {

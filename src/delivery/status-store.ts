@@ -5,12 +5,12 @@ import { key, type RedisClient } from '../redis.js';
 import type { DeliveryDb } from './db.js';
 
 /**
- * A message job's delivery status (README "Delivery status"), in two small keys beside
- * BullMQ's, both expiring with the job:
- * - `<prefix>:dlv:m:<provider>:<messageId>` -> `<queue>:<jobId>`: written once when the send
- *   succeeds, read by every provider event;
- * - `<prefix>:dlv:s:<queue>:<jobId>` -> the history, `status,atMs[,errorCode]|...`, the last
- *   entry being the current status. One string, not a hash or a list: the fewest bytes.
+ * A message job's delivery status (README "Delivery status"), in ONE small key beside
+ * BullMQ's, written when the send succeeds and expiring with the job:
+ *   `<prefix>:dlv:<provider>:<messageId>` -> `<queue>:<jobId>` then `|status,at[,errorCode]` per move
+ * (`at` in base-36 ms), the last entry being the current status. Provider events name the
+ * message id, so applying one is a single script call on a single key; the rarer reads by
+ * job (API, timeline) find the message id in the job's own return value first.
  */
 export interface DeliveryView {
   status: DeliveryStatus;
@@ -22,50 +22,42 @@ export interface DeliveryView {
 
 export type { DeliveryDb };
 
-const messageKey = (db: DeliveryDb, provider: string, messageId: string) => key(db.redis, 'dlv', 'm', provider, messageId);
-const statusKey = (db: DeliveryDb, queue: string, jobId: string) => key(db.redis, 'dlv', 's', queue, jobId);
+const messageKey = (db: DeliveryDb, provider: string, messageId: string) => key(db.redis, 'dlv', provider, messageId);
 
 /** The send succeeded: events naming `messageId` now find the job. */
 export async function recordSend(db: DeliveryDb, provider: string, messageId: string, queue: MessageQueue, jobId: string, ttlSeconds: number): Promise<void> {
-  await db.connection.set(messageKey(db, provider, messageId), `${queue}:${jobId}`, 'EX', ttlSeconds);
-}
-
-/** The job a provider's message id belongs to, if the send was recorded (and not expired). */
-export async function findJob(db: DeliveryDb, provider: DeliveryProvider, messageId: string): Promise<{ queue: MessageQueue; jobId: string } | undefined> {
-  const v = await db.connection.get(messageKey(db, provider, messageId));
-  if (!v) return undefined;
-  const i = v.indexOf(':');
-  return { queue: v.slice(0, i) as MessageQueue, jobId: v.slice(i + 1) };
+  // NX: a re-run of the job (stalled, replayed) must not wipe statuses already applied.
+  await db.connection.set(messageKey(db, provider, messageId), `${queue}:${jobId}`, 'EX', ttlSeconds, 'NX');
 }
 
 /**
  * Forward only, decided in Redis so concurrent workers cannot both move a message:
  * sent -> delayed -> delivered -> read, or to a negative status from before delivered;
  * bounced and complained may also follow delivered or read; a negative status is final.
- * The same event twice, or a late one, changes nothing. Returns 1 when the status moved.
+ * The same event twice, or a late one, changes nothing. Answers nil for an unknown
+ * message id, else {moved 1|0, "<queue>:<jobId>"}.
  */
 const APPLY = `
 local cur = redis.call('GET', KEYS[1])
+if not cur then return nil end
+local job = string.match(cur, '^[^|]*')
 local new = ARGV[1]
-local rank = {sent = 1, delayed = 2, delivered = 3, read = 4}
-if cur then
+if string.find(cur, '|', 1, true) then
+  local rank = {sent = 1, delayed = 2, delivered = 3, read = 4}
   local last = string.match(string.match(cur, '[^|]*$'), '^[^,]*')
   local rf, rt = rank[last], rank[new]
-  if rf == nil then return 0 end
+  if rf == nil then return {0, job} end
   if rt ~= nil then
-    if rt <= rf then return 0 end
+    if rt <= rf then return {0, job} end
   elseif rf >= 3 and new ~= 'bounced' and new ~= 'complained' then
-    return 0
+    return {0, job}
   end
-  cur = cur .. '|' .. ARGV[2]
-else
-  cur = ARGV[2]
 end
-redis.call('SET', KEYS[1], cur, 'EX', ARGV[3])
-return 1
+redis.call('SET', KEYS[1], cur .. '|' .. ARGV[2], 'KEEPTTL')
+return {1, job}
 `;
 
-type WithApply = RedisClient & { deliveryApply(key: string, status: string, entry: string, ttl: number): Promise<number> };
+type WithApply = RedisClient & { deliveryApply(key: string, status: string, entry: string): Promise<[number, string] | null> };
 
 function withApply(connection: RedisClient): WithApply {
   const c = connection as WithApply;
@@ -77,25 +69,31 @@ function withApply(connection: RedisClient): WithApply {
 /** Keeps only what cannot break the encoding (`,` and `|` separate fields and entries). */
 const clean = (code: string) => code.replace(/[|,]/g, '_');
 
-/** Applies one status; true when it moved the message's status forward. */
+export type Applied = { found: false } | { found: true; moved: boolean; queue: MessageQueue; jobId: string };
+
+/** Applies one status event to the message it names: unknown, or moved (or not) forward. */
 export async function applyStatus(
   db: DeliveryDb,
-  queue: MessageQueue,
-  jobId: string,
+  provider: DeliveryProvider,
+  messageId: string,
   e: { status: DeliveryStatus; at: string; errorCode?: string },
-  ttlSeconds: number,
-): Promise<boolean> {
+): Promise<Applied> {
   const atMs = Date.parse(e.at);
-  const entry = `${e.status},${Number.isNaN(atMs) ? Date.now() : atMs}${e.errorCode ? `,${clean(e.errorCode)}` : ''}`;
-  return (await withApply(db.connection).deliveryApply(statusKey(db, queue, jobId), e.status, entry, ttlSeconds)) === 1;
+  const entry = `${e.status},${(Number.isNaN(atMs) ? Date.now() : atMs).toString(36)}${e.errorCode ? `,${clean(e.errorCode)}` : ''}`;
+  const r = await withApply(db.connection).deliveryApply(messageKey(db, provider, messageId), e.status, entry);
+  if (!r) return { found: false };
+  const job = String(r[1]);
+  const i = job.indexOf(':');
+  return { found: true, moved: Number(r[0]) === 1, queue: job.slice(0, i) as MessageQueue, jobId: job.slice(i + 1) };
 }
 
-/** Parses a stored history; null for none. */
+/** Parses a stored value; null before any event. */
 export function parseDelivery(v: string | null): DeliveryView | null {
-  if (!v) return null;
-  const entries = v.split('|').map((s) => {
+  const parts = v?.split('|').slice(1) ?? [];
+  if (parts.length === 0) return null;
+  const entries = parts.map((s) => {
     const [status, at, errorCode] = s.split(',');
-    return { status: status as DeliveryStatus, at: new Date(Number(at)).toISOString(), errorCode };
+    return { status: status as DeliveryStatus, at: new Date(parseInt(at!, 36)).toISOString(), errorCode };
   });
   const last = entries[entries.length - 1]!;
   return {
@@ -108,8 +106,18 @@ export function parseDelivery(v: string | null): DeliveryView | null {
 
 /**
  * The delivery status of a message job, or null before any provider event (or for a job
- * that is not a message). Read-only: the HTTP server and the appointment timeline use it.
+ * that is not a sent message). Read-only: the HTTP server and the appointment timeline
+ * use it. Two reads: the message id from the job's return value, then its key.
  */
 export async function getDelivery(db: DeliveryDb, queue: string, jobId: string): Promise<DeliveryView | null> {
-  return parseDelivery(await db.connection.get(statusKey(db, queue, jobId)));
+  const raw = await db.connection.hget(key(db.redis, queue, jobId), 'returnvalue');
+  let sent: { status?: unknown; provider?: unknown; messageId?: unknown } | undefined;
+  try {
+    sent = raw ? JSON.parse(raw) : undefined;
+  } catch {
+    return null;
+  }
+  if (sent?.status !== 'sent' || typeof sent.provider !== 'string' || typeof sent.messageId !== 'string') return null;
+  const v = await db.connection.get(messageKey(db, sent.provider, sent.messageId));
+  return v?.startsWith(`${queue}:${jobId}|`) ? parseDelivery(v) : null;
 }
