@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DeliveryStatus } from '../src/contract/outcome.js';
 import { UNKNOWN_RETRY_DELAYS_MS, applyEvents } from '../src/delivery/apply.js';
-import { applyStatus, parseDelivery, recordSend } from '../src/delivery/status-store.js';
+import { applyStatus, applyStatuses, parseDelivery, recordSend } from '../src/delivery/status-store.js';
 import { createLogger } from '../src/logger.js';
 import { createRedis, type RedisClient } from '../src/redis.js';
 import { testConfig } from './support/config.js';
@@ -12,7 +12,7 @@ describe('delivery statuses in Redis: forward only, atomic, compact', () => {
   const db = () => ({ connection, redis: config.redis });
   let n = 0;
   const moved = async (messageId: string, e: { status: DeliveryStatus; at: string; errorCode?: string }) => {
-    const r = await applyStatus(db(), 'twilio', messageId, e);
+    const r = await applyStatus(db(), { provider: 'twilio', messageId, ...e });
     return r.found && r.moved;
   };
   const view = async (messageId: string) => parseDelivery(await connection.get(`${config.redis.prefix}:dlv:twilio:${messageId}`));
@@ -47,6 +47,23 @@ describe('delivery statuses in Redis: forward only, atomic, compact', () => {
     expect(r.view!.history.map((h) => h.status)).toEqual(steps.filter((_, i) => moved[i]));
   });
 
+  it('applies a pipelined batch in order, like one by one', async () => {
+    await recordSend(db(), 'twilio', 'SM-batch', 'sms', 'batch', 60, true);
+    const at = (i: number) => new Date(1_700_000_000_000 + i).toISOString();
+    const r = await applyStatuses(db(), [
+      { provider: 'twilio', messageId: 'SM-batch', status: 'sent', at: at(1) },
+      { provider: 'twilio', messageId: 'SM-nobody', status: 'sent', at: at(2) },
+      { provider: 'twilio', messageId: 'SM-batch', status: 'delivered', at: at(3) },
+      { provider: 'twilio', messageId: 'SM-batch', status: 'sent', at: at(4) },
+    ]);
+    expect(r).toEqual([
+      { found: true, moved: true, queue: 'sms', jobId: 'batch', hasRef: true },
+      { found: false },
+      { found: true, moved: true, queue: 'sms', jobId: 'batch', hasRef: true },
+      { found: true, moved: false, queue: 'sms', jobId: 'batch', hasRef: true },
+    ]);
+  });
+
   it('lets exactly one of many concurrent identical events through', async () => {
     await recordSend(db(), 'twilio', 'SM-race', 'sms', 'race', 60);
     const results = await Promise.all(Array.from({ length: 20 }, () => moved('SM-race', { status: 'delivered', at: new Date().toISOString() })));
@@ -57,7 +74,7 @@ describe('delivery statuses in Redis: forward only, atomic, compact', () => {
     const sid = 'SM' + 'e5'.repeat(16);
     await recordSend(db(), 'twilio', sid, 'sms', '123456', 86_400);
     for (const status of ['sent', 'delivered'] as const) await moved(sid, { status, at: new Date().toISOString() });
-    expect(await applyStatus(db(), 'twilio', 'SM-never-sent', { status: 'sent', at: new Date().toISOString() })).toEqual({ found: false });
+    expect(await applyStatus(db(), { provider: 'twilio', messageId: 'SM-never-sent', status: 'sent', at: new Date().toISOString() })).toEqual({ found: false });
     await recordSend(db(), 'twilio', 'SM-err', 'sms', '123457', 60);
     await moved('SM-err', { status: 'undelivered', at: new Date().toISOString(), errorCode: '63016' });
     expect((await view('SM-err'))!.errorCode).toBe('63016');

@@ -3,7 +3,7 @@ import type { DeliveryChange } from '../contract/outcome.js';
 import type { MessageQueue } from '../contract/queues.js';
 import type { MessageRef } from '../contract/schemas.js';
 import type { Logger } from '../logger.js';
-import { applyStatus, type DeliveryDb } from './status-store.js';
+import { applyStatuses, type DeliveryDb } from './status-store.js';
 import { addSuppression, liftOptOut } from './suppressions.js';
 
 /**
@@ -37,15 +37,21 @@ export async function applyEvents(payload: DeliveryJobPayload, deps: ApplyDeps):
   const pending: StatusEvent[] = [];
   let moved = 0;
   let unchanged = 0;
+  // Opt-ins and -outs and the suppressions events carry do not wait for a message: a bounce
+  // is a bounce, known send or not. They touch other keys than the statuses, in order.
+  const statuses: StatusEvent[] = [];
   for (const e of payload.events) {
     if (e.type !== 'status') {
       if (e.type === 'opt_out') await addSuppression(db, e.channel, e.recipient, 'opted_out', { now: new Date(e.at) });
       else await liftOptOut(db, e.channel, e.recipient);
       continue;
     }
-    // The suppression does not wait for the message: a bounce is a bounce, known send or not.
     if (e.suppress) await addSuppression(db, e.suppress.channel, e.suppress.recipient, e.suppress.reason, { now: new Date(e.at) });
-    const job = await applyStatus(db, e.provider, e.messageId, e);
+    statuses.push(e);
+  }
+  const results = statuses.length > 0 ? await applyStatuses(db, statuses) : [];
+  for (const [i, job] of results.entries()) {
+    const e = statuses[i]!;
     if (!job.found) {
       const { suppress: _done, ...rest } = e;
       pending.push(rest);
@@ -56,7 +62,7 @@ export async function applyEvents(payload: DeliveryJobPayload, deps: ApplyDeps):
       continue;
     }
     moved += 1;
-    const ref = await deps.refOf(job.queue, job.jobId).catch(() => undefined);
+    const ref = job.hasRef ? await deps.refOf(job.queue, job.jobId).catch(() => undefined) : undefined;
     const change: DeliveryChange = {
       queue: job.queue,
       jobId: job.jobId,

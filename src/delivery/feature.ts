@@ -14,12 +14,13 @@ const isMessageQueue = (q: string): q is MessageQueue => (MESSAGE_QUEUES as read
  * that the provider's events find the job. Runs in every worker process.
  */
 function sendRecorder(ctx: ServiceContext, db: DeliveryDb): OutcomeListener {
-  return async (o) => {
+  return async (o, job) => {
     if (!isMessageQueue(o.queue) || (o.outcome !== 'completed' && o.outcome !== 'replayed')) return;
     const r = o.result as { status?: string; provider?: string; messageId?: unknown } | undefined;
     if (r?.status !== 'sent' || typeof r.messageId !== 'string' || !r.messageId || !r.provider) return;
     try {
-      await recordSend(db, r.provider, r.messageId, o.queue, o.jobId, ctx.config.jobs.keepCompletedSeconds);
+      const hasRef = typeof (job.data as { ref?: unknown } | undefined)?.ref === 'object';
+      await recordSend(db, r.provider, r.messageId, o.queue, o.jobId, ctx.config.jobs.keepCompletedSeconds, hasRef);
     } catch (err) {
       ctx.logger.error({ jobId: o.jobId, queue: o.queue, err: { message: (err as Error).message } }, 'message id not recorded: its delivery events will be dropped');
     }

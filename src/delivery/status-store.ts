@@ -7,8 +7,10 @@ import type { DeliveryDb } from './db.js';
 /**
  * A message job's delivery status (README "Delivery status"), in ONE small key beside
  * BullMQ's, written when the send succeeds and expiring with the job:
- *   `<prefix>:dlv:<provider>:<messageId>` -> `<queue>:<jobId>` then `|status,at[,errorCode]` per move
- * (`at` in base-36 ms), the last entry being the current status. Provider events name the
+ *   `<prefix>:dlv:<provider>:<messageId>` -> `<queue>:<jobId>[:r]` then `|status,at[,errorCode]` per move
+ * (`at` in base-36 ms), the last entry being the current status; `:r` says the job carries a
+ * `ref` (an appointment message), so that only those jobs are read when a status moves.
+ * BullMQ job ids never contain ':'. Provider events name the
  * message id, so applying one is a single script call on a single key; the rarer reads by
  * job (API, timeline) find the message id in the job's own return value first.
  */
@@ -25,9 +27,17 @@ export type { DeliveryDb };
 const messageKey = (db: DeliveryDb, provider: string, messageId: string) => key(db.redis, 'dlv', provider, messageId);
 
 /** The send succeeded: events naming `messageId` now find the job. */
-export async function recordSend(db: DeliveryDb, provider: string, messageId: string, queue: MessageQueue, jobId: string, ttlSeconds: number): Promise<void> {
+export async function recordSend(
+  db: DeliveryDb,
+  provider: string,
+  messageId: string,
+  queue: MessageQueue,
+  jobId: string,
+  ttlSeconds: number,
+  hasRef = false,
+): Promise<void> {
   // NX: a re-run of the job (stalled, replayed) must not wipe statuses already applied.
-  await db.connection.set(messageKey(db, provider, messageId), `${queue}:${jobId}`, 'EX', ttlSeconds, 'NX');
+  await db.connection.set(messageKey(db, provider, messageId), `${queue}:${jobId}${hasRef ? ':r' : ''}`, 'EX', ttlSeconds, 'NX');
 }
 
 /**
@@ -57,7 +67,9 @@ redis.call('SET', KEYS[1], cur .. '|' .. ARGV[2], 'KEEPTTL')
 return {1, job}
 `;
 
-type WithApply = RedisClient & { deliveryApply(key: string, status: string, entry: string): Promise<[number, string] | null> };
+type ApplyReply = [number, string] | null;
+type WithApply = RedisClient & { deliveryApply(key: string, status: string, entry: string): Promise<ApplyReply> };
+type PipelineWithApply = { deliveryApply(key: string, status: string, entry: string): unknown; exec(): Promise<[Error | null, unknown][] | null> };
 
 function withApply(connection: RedisClient): WithApply {
   const c = connection as WithApply;
@@ -69,22 +81,45 @@ function withApply(connection: RedisClient): WithApply {
 /** Keeps only what cannot break the encoding (`,` and `|` separate fields and entries). */
 const clean = (code: string) => code.replace(/[|,]/g, '_');
 
-export type Applied = { found: false } | { found: true; moved: boolean; queue: MessageQueue; jobId: string };
+export type Applied = { found: false } | { found: true; moved: boolean; queue: MessageQueue; jobId: string; hasRef: boolean };
+
+export interface StatusInput {
+  provider: DeliveryProvider;
+  messageId: string;
+  status: DeliveryStatus;
+  at: string;
+  errorCode?: string;
+}
+
+const entryOf = (e: StatusInput) => {
+  const atMs = Date.parse(e.at);
+  return `${e.status},${(Number.isNaN(atMs) ? Date.now() : atMs).toString(36)}${e.errorCode ? `,${clean(e.errorCode)}` : ''}`;
+};
+
+function applied(r: ApplyReply): Applied {
+  if (!r) return { found: false };
+  const [queue, jobId, flag] = String(r[1]).split(':');
+  return { found: true, moved: Number(r[0]) === 1, queue: queue as MessageQueue, jobId: jobId!, hasRef: flag === 'r' };
+}
 
 /** Applies one status event to the message it names: unknown, or moved (or not) forward. */
-export async function applyStatus(
-  db: DeliveryDb,
-  provider: DeliveryProvider,
-  messageId: string,
-  e: { status: DeliveryStatus; at: string; errorCode?: string },
-): Promise<Applied> {
-  const atMs = Date.parse(e.at);
-  const entry = `${e.status},${(Number.isNaN(atMs) ? Date.now() : atMs).toString(36)}${e.errorCode ? `,${clean(e.errorCode)}` : ''}`;
-  const r = await withApply(db.connection).deliveryApply(messageKey(db, provider, messageId), e.status, entry);
-  if (!r) return { found: false };
-  const job = String(r[1]);
-  const i = job.indexOf(':');
-  return { found: true, moved: Number(r[0]) === 1, queue: job.slice(0, i) as MessageQueue, jobId: job.slice(i + 1) };
+export async function applyStatus(db: DeliveryDb, e: StatusInput): Promise<Applied> {
+  return applied(await withApply(db.connection).deliveryApply(messageKey(db, e.provider, e.messageId), e.status, entryOf(e)));
+}
+
+/**
+ * Applies events in their order in one round trip (a pipeline: Redis runs the scripts one
+ * after the other, in order; on a Cluster every key shares the prefix's slot).
+ */
+export async function applyStatuses(db: DeliveryDb, events: readonly StatusInput[]): Promise<Applied[]> {
+  if (events.length === 1) return [await applyStatus(db, events[0]!)];
+  const p = withApply(db.connection).pipeline() as unknown as PipelineWithApply;
+  for (const e of events) p.deliveryApply(messageKey(db, e.provider, e.messageId), e.status, entryOf(e));
+  const results = (await p.exec()) ?? [];
+  return results.map(([err, r]) => {
+    if (err) throw err;
+    return applied(r as ApplyReply);
+  });
 }
 
 /** Parses a stored value; null before any event. */
@@ -119,5 +154,5 @@ export async function getDelivery(db: DeliveryDb, queue: string, jobId: string):
   }
   if (sent?.status !== 'sent' || typeof sent.provider !== 'string' || typeof sent.messageId !== 'string') return null;
   const v = await db.connection.get(messageKey(db, sent.provider, sent.messageId));
-  return v?.startsWith(`${queue}:${jobId}|`) ? parseDelivery(v) : null;
+  return v?.startsWith(`${queue}:${jobId}|`) || v?.startsWith(`${queue}:${jobId}:r|`) ? parseDelivery(v) : null;
 }

@@ -24,6 +24,7 @@ export interface AppDeps {
 export const BODY_LIMIT = 1024 * 1024;
 
 const QUIET = /^\/(healthz|readyz|metrics)\b/;
+const PROVIDER_EVENTS = /^\/providers\//;
 
 /** The HTTP server of CONTRACT §7, not yet listening (tests use `app.inject`). */
 export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyInstance> {
@@ -52,7 +53,8 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
 
   app.addHook('onResponse', async (req, reply) => {
     const line = { method: req.method, url: req.routeOptions.url ?? req.url.split('?')[0], status: reply.statusCode, ms: Math.round(reply.elapsedTime) };
-    if (QUIET.test(req.url)) req.log.debug(line, 'request');
+    // Probes, and provider events that went through (many per message): debug; refusals stay visible.
+    if (QUIET.test(req.url) || (PROVIDER_EVENTS.test(req.url) && reply.statusCode < 300)) req.log.debug(line, 'request');
     else req.log.info(line, 'request');
   });
 

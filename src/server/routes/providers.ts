@@ -16,7 +16,13 @@ import {
   type FormParams,
   type TwilioParsed,
 } from '../../providers/twilio-events.js';
+import { groupCommit } from '../group-commit.js';
 import type { ServiceMetrics } from '../metrics.js';
+
+/** Events per `delivery` job, at most, when requests are written together. */
+const MAX_EVENTS_PER_JOB = 1000;
+/** Events in one request, at most (a SendGrid batch; SendGrid's are far smaller). */
+const MAX_EVENTS_PER_REQUEST = 5000;
 
 export interface ProviderRouteDeps {
   config: Config;
@@ -35,9 +41,10 @@ const header = (req: FastifyRequest, name: string) => {
 
 /**
  * Provider delivery events in (README "Delivery status"): outside /v1, the provider's
- * signature is the credential. A verified request does one Redis write, a `delivery` job
- * carrying its normalised events, and is answered 2xx only once that write is done, so it
- * is durable from the answer on; the delivery workers apply it.
+ * signature is the credential. A verified request's normalised events are written to Redis
+ * as a `delivery` job (requests arriving together share one job: see group-commit.ts), and
+ * it is answered 2xx only once that write is done, so it is durable from the answer on;
+ * the delivery workers apply it.
  */
 export async function registerProviderRoutes(app: FastifyInstance, deps: ProviderRouteDeps): Promise<void> {
   const { config, client, metrics } = deps;
@@ -54,11 +61,16 @@ export async function registerProviderRoutes(app: FastifyInstance, deps: Provide
     return reply.code(status).send({ error: reason, ...(message && { message }) });
   };
 
-  /** The one Redis write; a Redis outage answers 503 (the provider retries), never a 2xx. */
-  const enqueue = async (events: DeliveryEvent[], channel: string) => {
-    if (events.length === 0) return;
+  /** One Redis write for the requests of a moment (group commit), in their order of arrival. */
+  const write = groupCommit<DeliveryEvent>(async (events) => {
     const payload = deliveryJobPayload.parse({ events, receivedAt: Date.now(), retry: 0 });
     await client.withRedis(() => client.queue('delivery').add('event', payload, jobOptions));
+  }, MAX_EVENTS_PER_JOB);
+
+  /** Answered once written; a Redis outage answers 503 (the provider retries), never a 2xx. */
+  const enqueue = async (events: DeliveryEvent[], channel: string) => {
+    if (events.length === 0) return;
+    await write(events);
     for (const e of events) if (e.type === 'status') metrics.deliveryEvent(channel, e.provider, e.status);
   };
 
@@ -120,6 +132,7 @@ export async function registerProviderRoutes(app: FastifyInstance, deps: Provide
         if (err instanceof MalformedEvent || err instanceof SyntaxError) return refuse(reply, 'sendgrid', 400, 'malformed', err.message);
         throw err;
       }
+      if (events.length > MAX_EVENTS_PER_REQUEST) return refuse(reply, 'sendgrid', 400, 'malformed', `more than ${MAX_EVENTS_PER_REQUEST} events`);
       await enqueue(events, 'email');
       return reply.code(200).send({ received: events.length });
     });
