@@ -66,7 +66,7 @@ async function blast(url: string, all: Signed[]): Promise<void> {
 const newSids = (n: number) => Array.from({ length: n }, () => 'SM' + randomBytes(16).toString('hex'));
 
 /** Ours: the real server + delivery workers in this process; `applied` is told by a delivery listener. */
-async function startOurs(env: Env) {
+async function startOurs(env: Env, withWorkers = true) {
   const port = await freePort();
   const config: Config = loadConfig({
     NODE_ENV: 'production',
@@ -79,11 +79,11 @@ async function startOurs(env: Env) {
   const applied = new Map<string, number>();
   const probe: Feature = { name: 'bench-probe', handlers: () => [], deliveryListeners: () => [(c) => void applied.set(c.messageId, performance.now())] };
   const rt = createService(config, discardLogger(), [...FEATURES, probe]);
-  const running = startWorkers(rt, ['delivery']);
+  const running = startWorkers(rt, withWorkers ? ['delivery'] : []);
   const client = NotificationClient.fromConfig(config);
   const app = await buildApp(config, { client, logger: discardLogger() });
   await app.listen({ port, host: '127.0.0.1' });
-  await running.workers[0]!.waitUntilReady();
+  if (withWorkers) await running.workers[0]!.waitUntilReady();
   const db = { connection: rt.ctx.connection, redis: config.redis };
   return {
     config,
@@ -138,6 +138,19 @@ async function oursRate(env: Env, n: number): Promise<number> {
     await blast(o.url, calls);
     await until(() => o.applied.size >= n, 120_000, `${n} statuses applied`, 5);
     return n / ((Math.max(...o.applied.values()) - t0) / 1000);
+  } finally {
+    await o.close();
+  }
+}
+
+/** The server alone (workers in other processes, as in docker-compose): callbacks answered 2xx per second. */
+async function serverOnlyRate(env: Env, n: number): Promise<number> {
+  const o = await startOurs(env, false);
+  try {
+    const calls = signedCallbacks(o.url, env.fakes.info.twilioSid, env.fakes.info.twilioToken, newSids(n), 'delivered');
+    const t0 = performance.now();
+    await blast(o.url, calls);
+    return n / ((performance.now() - t0) / 1000);
   } finally {
     await o.close();
   }
@@ -231,6 +244,8 @@ export async function deliveryIngestion(env: Env, opts: { callbacks: number; rat
   const ours = Math.max(o1, o2);
   const bare = Math.max(b1, b2);
   note(`callbacks/s until applied: ours ${round(ours)} (${round(o1)}, ${round(o2)}); bare Fastify + twilio validator + 1 SET ${round(bare)} (${round(b1)}, ${round(b2)})`);
+  const serverOnly = Math.max(await serverOnlyRate(env, opts.callbacks), await serverOnlyRate(env, opts.callbacks));
+  note(`callbacks/s answered by the server alone (durable, workers elsewhere): ${round(serverOnly)} = ${round(serverOnly / bare, 2)}x bare`);
   const latency = summary(await appliedLatency(env, opts.ratePerS, opts.seconds));
   note(`callback -> applied at ${opts.ratePerS}/s: p50 ${latency.p50} p99 ${latency.p99} max ${latency.max} ms`);
   const sms = await smsRate(env, opts.sms);
@@ -241,6 +256,8 @@ export async function deliveryIngestion(env: Env, opts: { callbacks: number; rat
     note: `signed Twilio status callbacks, ${IN_FLIGHT} in flight, keep-alive; ours = real server + delivery workers in one process, until the delivery listener is told; bare = Fastify route validating with twilio.validateRequest + one SET`,
     callbacksPerS: { ours: round(ours), bare: round(bare), oursRuns: [round(o1), round(o2)], bareRuns: [round(b1), round(b2)] },
     ratioToBare: round(ours / bare, 2),
+    serverOnlyPerS: round(serverOnly),
+    serverOnlyRatioToBare: round(serverOnly / bare, 2),
     smsPerS: round(sms),
     ratioToSms: round(ours / sms, 2),
     appliedLatencyMs: { ratePerS: opts.ratePerS, seconds: opts.seconds, ...latency },
