@@ -4,7 +4,7 @@ import { FakeTwilio, postSignedTwilio } from './fakes/twilio.js';
 import { recordSend } from '../src/delivery/status-store.js';
 import { getSuppression } from '../src/delivery/suppressions.js';
 import { startDeliveryStack } from './support/delivery.js';
-import { finished, until } from './support/harness.js';
+import { finished, startHarness, until } from './support/harness.js';
 import { bearer } from './support/server.js';
 
 const PHONE = '+33612345678';
@@ -89,11 +89,12 @@ describe('Twilio delivery events through the real server, queue and workers', ()
   it('a WhatsApp refused after the 24 h window (undelivered 63016) is told as message.undelivered with its code', async () => {
     s = await start();
     twilio.callbackScripts.set(PHONE, [{ status: 'sent' }, { status: 'undelivered', errorCode: '63016' }]);
-    const { id } = await s.client.sendWhatsApp({ to: PHONE, body: 'Bonjour' });
+    const ref = { appointmentId: 'apt_42', kind: 'J-1' as const, version: 1, recipient: 'attendee' as const };
+    const { id } = await s.client.sendWhatsApp({ to: PHONE, body: 'Bonjour', ref });
     const d = await s.untilStatus('whatsapp', id, 'undelivered');
     expect(d.errorCode).toBe('63016');
     const ev = await until(() => events().find((e) => e.type === 'message.undelivered'), 10_000, 'message.undelivered');
-    expect(ev.data).toMatchObject({ queue: 'whatsapp', channel: 'whatsapp', status: 'undelivered', errorCode: '63016' });
+    expect(ev.data).toMatchObject({ queue: 'whatsapp', channel: 'whatsapp', status: 'undelivered', errorCode: '63016', appointmentId: 'apt_42', kind: 'J-1' });
     // A negative status is final: a late delivered changes nothing.
     await post(STATUS, callback(twilio.callbacks[0]!.params.MessageSid!, 'delivered', { To: `whatsapp:${PHONE}` }));
     await new Promise((r) => setTimeout(r, 300));
@@ -168,7 +169,23 @@ describe('Twilio delivery events through the real server, queue and workers', ()
     expect(d.history).toHaveLength(1);
   });
 
-  it('inbound STOP (any case, spaces, ARRET, OptOutType) suppresses the channel; a send then fails at once calling nobody; START lifts it', async () => {
+  it('an acknowledged event is durable: with no delivery worker running it waits in Redis, and is applied once one starts', async () => {
+    twilio.callbackScripts.set(PHONE, []);
+    s = await startDeliveryStack(env(), ['sms']);
+    const { id } = await s.client.sendSms({ to: PHONE, body: 'x' });
+    const sid = (await finished(s, 'sms', id)).returnvalue.messageId as string;
+    expect((await post(STATUS, callback(sid, 'delivered'))).status).toBe(200);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(await s.delivery('sms', id)).toBeNull();
+    const later = await startHarness({ ...env(), QUEUE_PREFIX: s.config.redis.prefix }, ['delivery']);
+    try {
+      expect((await s.untilStatus('sms', id, 'delivered')).history).toHaveLength(1);
+    } finally {
+      await later.close();
+    }
+  });
+
+    it('inbound STOP (any case, spaces, ARRET, OptOutType) suppresses the channel; a send then fails at once calling nobody; START lifts it', async () => {
     s = await start();
     const inbound = (from: string, body: string, extra: Record<string, string> = {}) =>
       post(INBOUND, { AccountSid: twilio.accountSid, From: from, To: '+15005550006', Body: body, MessageSid: 'SM' + 'd4'.repeat(16), ...extra });
