@@ -7,7 +7,7 @@
  * 0 ms throughput run, default 4000), BENCH_QUADS (ABBA quads per 0 ms throughput case,
  * default 6), BENCH_MEMORY_SAMPLE (reminders for the bytes-per-reminder
  * comparison, default 20000), BENCH_ONLY (comma list of sections:
- * throughput,enqueue,latency,rss,ratelimit,memory,reminders), BENCH_OUTPUT (also write the
+ * throughput,enqueue,latency,rss,ratelimit,memory,reminders,delivery), BENCH_OUTPUT (also write the
  * JSON to this file). `npm run -s bench > out.json` keeps npm's banner out of the JSON.
  */
 import { execFileSync } from 'node:child_process';
@@ -16,6 +16,7 @@ import { cpus, loadavg, totalmem } from 'node:os';
 import { createRequire } from 'node:module';
 import { Redis } from 'ioredis';
 import { PrivateRedis } from '../test/support/redis.js';
+import { deliveryIngestion } from './delivery.js';
 import { enqueueRates } from './enqueue.js';
 import { latency } from './latency.js';
 import { spawnedWorkerRss } from './memory.js';
@@ -25,7 +26,7 @@ import { printTable } from './table.js';
 import { throughputCase, type Case } from './throughput.js';
 import { Fakes, knob, mib, note, round } from './util.js';
 
-const SECTIONS = ['throughput', 'enqueue', 'latency', 'rss', 'ratelimit', 'memory', 'reminders'] as const;
+const SECTIONS = ['throughput', 'enqueue', 'latency', 'rss', 'ratelimit', 'memory', 'reminders', 'delivery'] as const;
 const only = (process.env.BENCH_ONLY ?? '').split(',').map((s) => s.trim()).filter(Boolean);
 const wanted = (s: (typeof SECTIONS)[number]) => only.length === 0 || only.includes(s);
 
@@ -102,6 +103,7 @@ try {
     admin.disconnect();
     return { ...atDefaults, withHashMaxListpackValue256: compactHashes };
   });
+  await section('delivery', () => deliveryIngestion(env, { callbacks: knob('BENCH_CALLBACKS', 4000), ratePerS: 200, seconds: 10, sms: 2000 }));
   await section('reminders', () => reminderLateness(redis.url, fakes, { pending: REMINDERS, chunk: 5000, due: 200, leadMs: 3000, spacingMs: 50 }));
 } finally {
   fakes.stop();

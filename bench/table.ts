@@ -37,6 +37,13 @@ export function printTable(s: Record<string, any>): void {
     const l = (x: { p50: number; p99: number; max: number }) => `${x.p50}/${x.p99}/${x.max}`;
     add(`reminder lateness p50/p99/max ms (hz ${r.redisHz})`, l(r.lateness), `no waker ${l(r.withoutWaker)}; no waker hz 100 ${l(r.withoutWakerAtHz100)}`);
   }
+  if (s.delivery) {
+    const d = s.delivery;
+    add('Twilio callbacks/s until applied', `${d.callbacksPerS.ours} = ${d.ratioToBare}x bare, ${d.ratioToSms}x SMS rate`, `bare ${d.callbacksPerS.bare}; SMS ${d.smsPerS}/s`);
+    add('  answered by the server alone (workers elsewhere)', `${d.serverOnlyPerS} = ${d.serverOnlyRatioToBare}x bare`);
+    add(`callback -> applied @${d.appliedLatencyMs.ratePerS}/s p50/p99/max ms`, `${d.appliedLatencyMs.p50}/${d.appliedLatencyMs.p99}/${d.appliedLatencyMs.max}`);
+    add('Redis bytes per message (id mapping + status)', `${d.redisBytesPerMessage.memoryUsageOfOneKey}`, `used_memory delta ${d.redisBytesPerMessage.usedMemoryDeltaPerMessage}`);
+  }
   const w = [0, 1, 2].map((i) => Math.max(...rows.map((r) => r[i]!.length), 8));
   const line = (r: string[]) => r.map((c, i) => c.padEnd(w[i]!)).join('  ');
   process.stderr.write(`\n${line(['figure', 'ours', 'baseline'])}\n${w.map((n) => '-'.repeat(n)).join('  ')}\n`);

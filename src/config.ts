@@ -1,4 +1,4 @@
-import { createPrivateKey } from 'node:crypto';
+import { createPrivateKey, createPublicKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { bool, cleanEnv, email, makeValidator, num, port, str, url, EnvError, EnvMissingError } from 'envalid';
@@ -38,6 +38,7 @@ const DEFAULT_RATE_LIMIT: Record<QueueName, string> = {
   appointment: 'off',
   reminder: 'off',
   webhook: 'off',
+  delivery: 'off',
 };
 const DEFAULT_CONCURRENCY: Record<QueueName, number> = {
   email: 10,
@@ -47,6 +48,7 @@ const DEFAULT_CONCURRENCY: Record<QueueName, number> = {
   appointment: 10,
   reminder: 10,
   webhook: 10,
+  delivery: 20,
 };
 
 const queueSpecs = Object.fromEntries(
@@ -101,6 +103,9 @@ const specs = {
   GOOGLE_DEFAULT_HOST: email({ default: undefined, docs: 'user acted as for a meeting without a host email' }),
   GOOGLE_API_BASE_URL: url({ default: 'https://www.googleapis.com/' }),
   GOOGLE_OAUTH_TOKEN_URL: url({ default: 'https://oauth2.googleapis.com/token' }),
+  PUBLIC_URL: optionalUrl('base URL at which providers reach the HTTP server (delivery events)'),
+  RESEND_WEBHOOK_SECRET: optional('Resend webhook signing secret (whsec_...)'),
+  SENDGRID_WEBHOOK_PUBLIC_KEY: optional('SendGrid signed Event Webhook verification key (base64)'),
   WEBHOOK_URL: optionalUrl('outbound events receiver'),
   WEBHOOK_SECRET: optional('HMAC secret for X-Signature'),
   BOOKING_MANAGE_URL: optional('page where the attendee moves or cancels, with {id}, e.g. https://app.example.com/booking/{id}'),
@@ -255,6 +260,15 @@ export function parseWhatsAppTemplates(value: string): WhatsAppTemplates {
   return out;
 }
 
+/** SendGrid shows its verification key as base64 DER (SubjectPublicKeyInfo) of a P-256 key. */
+function isEcPublicKey(b64: string): boolean {
+  try {
+    return createPublicKey({ key: Buffer.from(b64, 'base64'), format: 'der', type: 'spki' }).asymmetricKeyType === 'ec';
+  } catch {
+    return false;
+  }
+}
+
 /** Reads and validates the environment once; everything else receives the result. */
 export function loadConfig(env: Env = process.env) {
   // `FOO=` in a .env file means "not set", as in the shipped .env.example.
@@ -272,6 +286,11 @@ export function loadConfig(env: Env = process.env) {
   if (has(e.DASHBOARD_USER) !== has(e.DASHBOARD_PASSWORD))
     fail(has(e.DASHBOARD_USER) ? 'DASHBOARD_PASSWORD' : 'DASHBOARD_USER', 'set both or neither');
   if (has(e.WEBHOOK_URL) && !has(e.WEBHOOK_SECRET)) fail('WEBHOOK_SECRET', 'required when WEBHOOK_URL is set');
+  if (has(e.PUBLIC_URL) && !/^https?:\/\//.test(e.PUBLIC_URL)) fail('PUBLIC_URL', 'must be an http(s) URL, e.g. https://notify.example.com');
+  if (has(e.RESEND_WEBHOOK_SECRET) && !/^whsec_[A-Za-z0-9+/]+={0,2}$/.test(e.RESEND_WEBHOOK_SECRET))
+    fail('RESEND_WEBHOOK_SECRET', 'must be the signing secret Resend shows, whsec_ and base64');
+  if (has(e.SENDGRID_WEBHOOK_PUBLIC_KEY) && !isEcPublicKey(e.SENDGRID_WEBHOOK_PUBLIC_KEY))
+    fail('SENDGRID_WEBHOOK_PUBLIC_KEY', 'must be the base64 ECDSA public key SendGrid shows (Mail Settings > Signed Event Webhook)');
   if (!isTimeZone(e.DEFAULT_TIMEZONE)) fail('DEFAULT_TIMEZONE', `unknown IANA time zone "${e.DEFAULT_TIMEZONE}"`);
   if (has(e.BOOKING_MANAGE_URL)) {
     if (!e.BOOKING_MANAGE_URL.includes('{id}')) fail('BOOKING_MANAGE_URL', 'must contain {id}, replaced by the appointment id');
@@ -364,6 +383,12 @@ export function loadConfig(env: Env = process.env) {
             tokenUrl: e.GOOGLE_OAUTH_TOKEN_URL,
           }
         : undefined,
+    delivery: {
+      /** PUBLIC_URL without its trailing '/'. */
+      publicUrl: has(e.PUBLIC_URL) ? e.PUBLIC_URL.replace(/\/+$/, '') : undefined,
+      resendWebhookSecret: has(e.RESEND_WEBHOOK_SECRET) ? e.RESEND_WEBHOOK_SECRET : undefined,
+      sendgridWebhookPublicKey: has(e.SENDGRID_WEBHOOK_PUBLIC_KEY) ? e.SENDGRID_WEBHOOK_PUBLIC_KEY : undefined,
+    },
     webhook: has(e.WEBHOOK_URL) && has(e.WEBHOOK_SECRET) ? { url: e.WEBHOOK_URL, secret: e.WEBHOOK_SECRET } : undefined,
     defaults: { locale: e.DEFAULT_LOCALE as 'fr' | 'en', timezone: e.DEFAULT_TIMEZONE },
     appointments: {

@@ -69,7 +69,7 @@ describe('channel fallback for appointment messages', () => {
       queue: (n: QueueName) => client.queue(n),
       async tell(job: Job, status: DeliveryStatus) {
         const c = change(job, status);
-        statuses.set(c.jobId, { status, at: c.at, ...(c.errorCode && { errorCode: c.errorCode }) });
+        statuses.set(c.jobId, { status, at: c.at, ...(c.errorCode && { errorCode: c.errorCode }), history: [] });
         await rt.ctx.tellDelivery(c);
       },
       statuses,

@@ -19,6 +19,10 @@ describe('config', () => {
     [{ TWILIO_PHONE_NUMBER: '0612345678' }, /TWILIO_PHONE_NUMBER: must be E\.164/],
     [{ DEFAULT_TIMEZONE: 'Mars/Olympus' }, /DEFAULT_TIMEZONE/],
     [{ REDIS_URL: 'not a url' }, /REDIS_URL/],
+    [{ PUBLIC_URL: 'notify.example.com' }, /PUBLIC_URL/],
+    [{ PUBLIC_URL: 'ftp://notify.example.com' }, /PUBLIC_URL: must be an http\(s\) URL/],
+    [{ RESEND_WEBHOOK_SECRET: 'secret' }, /RESEND_WEBHOOK_SECRET: must be/],
+    [{ SENDGRID_WEBHOOK_PUBLIC_KEY: 'bm90IGEga2V5' }, /SENDGRID_WEBHOOK_PUBLIC_KEY: must be/],
   ])('stops with a message naming the variable: %o', (env, message) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(message);
@@ -31,6 +35,12 @@ describe('config', () => {
     expect(limiterFor({ max: 5, durationMs: 1000 })).toEqual({ max: 1, duration: 200 });
     expect(limiterFor({ max: 7, durationMs: 1000 })).toEqual({ max: 1, duration: 143 });
     expect(limiterFor('off').max).toBeGreaterThan(1e9);
+  });
+
+  it('reads the delivery variables, PUBLIC_URL without its trailing slash', () => {
+    const c = loadConfig({ PUBLIC_URL: 'https://notify.example.com/', RESEND_WEBHOOK_SECRET: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw' });
+    expect(c.delivery).toMatchObject({ publicUrl: 'https://notify.example.com', resendWebhookSecret: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw' });
+    expect(c.queues.delivery).toEqual({ concurrency: 20, rateLimit: 'off' });
   });
 
   it('explains why Zoom is disabled without an account id', () => {

@@ -36,7 +36,8 @@ const ALLOWED: Record<string, (target: string) => boolean> = {
   providers: (t) => ['contract', ...SHARED].includes(area(t)),
   templates: (t) => ['contract'].includes(area(t)),
   producer: (t) => ['contract', ...SHARED].includes(area(t)) || isView(t),
-  server: (t) => ['contract', 'producer', ...SHARED].includes(area(t)) || isView(t),
+  // The provider-event routes verify and parse vendors' formats with the providers' own parsers.
+  server: (t) => ['contract', 'producer', ...SHARED].includes(area(t)) || isView(t) || /^src\/providers\/[a-z]+-events\.ts$/.test(t),
   'config.ts': (t) => area(t) === 'contract' || t === 'src/logger.ts',
   'logger.ts': () => false,
   'redis.ts': (t) => area(t) === 'config.ts',

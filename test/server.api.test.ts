@@ -181,7 +181,7 @@ describe('HTTP API: the OpenAPI document', () => {
       const doc = (await s.app.inject({ url: '/openapi.json' })).json();
       expect(doc.openapi).toBe('3.1.0');
       expect(Object.keys(doc.paths).sort()).toEqual(
-        ['/v1/appointments', '/v1/appointments/{id}', '/v1/appointments/{id}/reminders', '/v1/emails', '/v1/jobs/{queue}/{id}', '/v1/meetings', '/v1/sms', '/v1/whatsapp'].sort(),
+        ['/v1/appointments', '/v1/appointments/{id}', '/v1/appointments/{id}/reminders', '/v1/emails', '/v1/jobs/{queue}/{id}', '/v1/meetings', '/v1/sms', '/v1/suppressions', '/v1/suppressions/{channel}/{recipient}', '/v1/whatsapp'].sort(),
       );
       const sms = doc.paths['/v1/sms'].post;
       expect(sms.requestBody.content['application/json'].schema.$ref).toBe('#/components/schemas/SmsPayload');

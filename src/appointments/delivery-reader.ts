@@ -1,14 +1,7 @@
-import type { DeliveryStatus } from '../contract/outcome.js';
+import type { DeliveryStatus, DeliveryView } from '../contract/outcome.js';
+import type { MessageQueue } from '../contract/queues.js';
 
-export type MessageQueue = 'email' | 'sms' | 'whatsapp';
-
-/** A message job's delivery status as the provider events left it (README "Delivery status"). */
-export interface DeliveryView {
-  status: DeliveryStatus;
-  at: string;
-  errorCode?: string;
-  history?: { status: DeliveryStatus; at: string }[];
-}
+export type { DeliveryView, MessageQueue };
 
 /**
  * Where the timeline and channel fallback read a send's delivery status: the delivery

@@ -14,6 +14,15 @@ export type Outcome = 'completed' | 'skipped' | 'replayed' | 'retrying' | 'rate_
 export const DELIVERY_STATUSES = ['sent', 'delayed', 'delivered', 'read', 'undelivered', 'failed', 'bounced', 'complained'] as const;
 export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
 
+/** A message job's delivery status as the provider events left it (README "Delivery status"). */
+export interface DeliveryView {
+  status: DeliveryStatus;
+  /** ISO 8601 of the current status. */
+  at: string;
+  errorCode?: string;
+  history: { status: DeliveryStatus; at: string }[];
+}
+
 /** A message job's delivery status moved forward. */
 export interface DeliveryChange {
   queue: 'email' | 'sms' | 'whatsapp';

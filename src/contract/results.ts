@@ -7,6 +7,8 @@ export interface EmailSent {
   status: 'sent';
   provider: 'resend' | 'sendgrid';
   messageId: string;
+  /** Recipients left out because they are on the suppression list (README "Suppression list"). */
+  suppressed?: string[];
 }
 export interface TextSent {
   status: 'sent';

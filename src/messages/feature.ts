@@ -1,11 +1,13 @@
 import type { Job } from 'bullmq';
 import { expectName, parsePayload } from '../contract/registry.js';
+import { skipped } from '../contract/results.js';
 import { emailJobPayload, smsPayload, whatsappPayload } from '../contract/schemas.js';
+import { addSuppression, suppressedAmong } from '../delivery/suppressions.js';
+import type { Feature, JobResult, QueueHandler, ServiceContext } from '../runtime/types.js';
 import { sendEmail, type InvitationSource } from './email.js';
 import { sendSms } from './sms.js';
+import type { SuppressionCheck } from './suppression.js';
 import { sendWhatsApp } from './whatsapp.js';
-import { skipped } from '../contract/results.js';
-import type { Feature, JobResult, QueueHandler, ServiceContext } from '../runtime/types.js';
 
 /** A message past its `expiresAt` is skipped, never sent late. */
 function unlessExpired<P extends { expiresAt?: string }>(p: P, send: (p: P) => Promise<JobResult>): Promise<JobResult> {
@@ -15,6 +17,15 @@ function unlessExpired<P extends { expiresAt?: string }>(p: P, send: (p: P) => P
 }
 
 const to = (job: Job) => (job.data as { to?: string | string[] } | undefined)?.to;
+
+/** The suppression list in Redis (src/delivery/suppressions.ts), as the processors need it. */
+function suppressionCheck({ connection, config }: ServiceContext): SuppressionCheck {
+  const db = { connection, redis: config.redis };
+  return {
+    among: (channel, recipients) => suppressedAmong(db, channel, recipients),
+    optedOut: async (channel, recipient) => void (await addSuppression(db, channel, recipient.replace(/^whatsapp:/, ''), 'opted_out')),
+  };
+}
 
 export interface MessagesOptions {
   /** Appointment emails' invitations, built when the email job runs (src/service.ts wires the appointments'). */
@@ -30,42 +41,46 @@ export const messagesFeature = (opts: MessagesOptions = {}): Feature => ({
 /** Without appointment invitations: emails that reference one are sent without it. */
 export const messages = messagesFeature();
 
-const messageHandlers = ({ config, providers }: ServiceContext, invitations: InvitationSource | undefined): QueueHandler[] => [
-  {
-    queue: 'email',
-    provider: () => providers.email?.name ?? 'none',
-    // Resend deduplicates on the job's delivery key (24 h); SendGrid needs the marker.
-    deliverOnce: () => providers.email?.name !== 'resend',
-    recipient: to,
-    run: (job, ctx) => {
-      expectName(job, 'send');
-      return unlessExpired(parsePayload(emailJobPayload, job.data), (p) =>
-        sendEmail(p, { provider: providers.email, defaultFrom: config.email.from, deliveryKey: ctx.deliveryKey, invitations }),
-      );
+function messageHandlers(ctx: ServiceContext, invitations: InvitationSource | undefined): QueueHandler[] {
+  const { config, providers } = ctx;
+  const suppression = suppressionCheck(ctx);
+  return [
+    {
+      queue: 'email',
+      provider: () => providers.email?.name ?? 'none',
+      // Resend deduplicates on the job's delivery key (24 h); SendGrid needs the marker.
+      deliverOnce: () => providers.email?.name !== 'resend',
+      recipient: to,
+      run: (job, jc) => {
+        expectName(job, 'send');
+        return unlessExpired(parsePayload(emailJobPayload, job.data), (p) =>
+          sendEmail(p, { provider: providers.email, defaultFrom: config.email.from, deliveryKey: jc.deliveryKey, invitations, suppression }),
+        );
+      },
     },
-  },
-  {
-    queue: 'sms',
-    provider: () => (providers.sms ? 'twilio' : 'none'),
-    deliverOnce: () => true,
-    recipient: to,
-    run: (job, ctx) => {
-      expectName(job, 'send');
-      return unlessExpired(parsePayload(smsPayload, job.data), (p) =>
-        sendSms(p, { provider: providers.sms, from: config.sms?.from, deliveryKey: ctx.deliveryKey }),
-      );
+    {
+      queue: 'sms',
+      provider: () => (providers.sms ? 'twilio' : 'none'),
+      deliverOnce: () => true,
+      recipient: to,
+      run: (job, jc) => {
+        expectName(job, 'send');
+        return unlessExpired(parsePayload(smsPayload, job.data), (p) =>
+          sendSms(p, { provider: providers.sms, from: config.sms?.from, deliveryKey: jc.deliveryKey, suppression }),
+        );
+      },
     },
-  },
-  {
-    queue: 'whatsapp',
-    provider: () => (providers.whatsapp ? 'twilio' : 'none'),
-    deliverOnce: () => true,
-    recipient: to,
-    run: (job, ctx) => {
-      expectName(job, 'send');
-      return unlessExpired(parsePayload(whatsappPayload, job.data), (p) =>
-        sendWhatsApp(p, { provider: providers.whatsapp, from: config.whatsapp?.from, deliveryKey: ctx.deliveryKey }),
-      );
+    {
+      queue: 'whatsapp',
+      provider: () => (providers.whatsapp ? 'twilio' : 'none'),
+      deliverOnce: () => true,
+      recipient: to,
+      run: (job, jc) => {
+        expectName(job, 'send');
+        return unlessExpired(parsePayload(whatsappPayload, job.data), (p) =>
+          sendWhatsApp(p, { provider: providers.whatsapp, from: config.whatsapp?.from, deliveryKey: jc.deliveryKey, suppression }),
+        );
+      },
     },
-  },
-];
+  ];
+}

@@ -3,7 +3,8 @@ import { assertAhead, parsePayload } from '../contract/registry.js';
 import { appointment, appointmentCancelled, type Appointment } from '../contract/schemas.js';
 import { eventHash } from '../contract/stable-json.js';
 import type { QueueName } from '../contract/queues.js';
-import { AppointmentStore, appointmentTimeline, noDelivery, pendingReminders, type DeliveryReader, type PendingReminder, type Timeline } from '../appointments/view.js';
+import { AppointmentStore, appointmentTimeline, pendingReminders, type DeliveryReader, type PendingReminder, type Timeline } from '../appointments/view.js';
+import { deliveryReader } from '../delivery/view.js';
 import type { AddOptions, Enqueued, Enqueuer } from './types.js';
 
 export type { PendingReminder, Timeline };
@@ -19,10 +20,12 @@ export interface EventOptions {
  * is one job; the worker also recognises a repeated booking by its content.
  */
 export class AppointmentEvents {
-  /** Where `get` reads messages' delivery statuses (the delivery status store, when there is one). */
-  delivery: DeliveryReader = noDelivery;
+  /** Where `get` reads messages' delivery statuses: the delivery feature's store in Redis. */
+  delivery: DeliveryReader;
 
-  constructor(private readonly client: Enqueuer) {}
+  constructor(private readonly client: Enqueuer) {
+    this.delivery = deliveryReader({ connection: client.connection, redis: client.redis });
+  }
 
   /** The appointment was booked: meeting (if needed), confirmation, reminders follow. */
   async booked(apt: Appointment, opts: EventOptions = {}): Promise<Enqueued> {

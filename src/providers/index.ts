@@ -2,6 +2,7 @@ import type { Config } from '../config.js';
 import { createResend } from './resend.js';
 import { createSendGrid } from './sendgrid.js';
 import { createTwilio } from './twilio.js';
+import { TWILIO_STATUS_PATH } from './twilio-events.js';
 import type { EmailProvider, MeetingProvider, SmsProvider, VisioKind, WhatsAppProvider } from './types.js';
 import { createGoogleMeet } from './google-meet.js';
 import { createZoom } from './zoom.js';
@@ -25,7 +26,9 @@ export function createProviders(config: Config): Providers {
     : sendgrid
       ? createSendGrid({ ...sendgrid, timeoutMs })
       : undefined;
-  const twilio = config.twilio ? createTwilio({ ...config.twilio, timeoutMs }) : undefined;
+  const { publicUrl } = config.delivery;
+  const statusCallback = publicUrl ? `${publicUrl}${TWILIO_STATUS_PATH}` : undefined;
+  const twilio = config.twilio ? createTwilio({ ...config.twilio, timeoutMs, statusCallback }) : undefined;
   return {
     email,
     sms: config.sms ? twilio : undefined,

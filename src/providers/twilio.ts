@@ -10,6 +10,8 @@ export interface TwilioOptions {
   /** Replaces `https://*.twilio.com` (regional endpoint, egress proxy, test fake). */
   baseUrl?: string;
   timeoutMs?: number;
+  /** Where Twilio posts status callbacks (PUBLIC_URL + /providers/twilio/status); none when unset. */
+  statusCallback?: string;
 }
 
 const INVALID_RECIPIENT = new Set([21211, 21217, 21401, 21421, 21614, 63024]);
@@ -44,7 +46,7 @@ export function createTwilio(opts: TwilioOptions): SmsProvider & WhatsAppProvide
 
   async function create(params: Parameters<typeof client.messages.create>[0]): Promise<MessageReceipt> {
     try {
-      const msg = await client.messages.create(params);
+      const msg = await client.messages.create(opts.statusCallback ? { ...params, statusCallback: opts.statusCallback } : params);
       return { messageId: msg.sid, providerStatus: msg.status };
     } catch (err) {
       throw mapTwilioError(err);

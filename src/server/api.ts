@@ -1,5 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z, type ZodType } from 'zod';
+import type { Config } from '../config.js';
 import type { NotificationClient } from '../producer/client.js';
 import { validateIdempotencyKey } from '../producer/idempotency.js';
 import { QUEUES } from '../contract/queues.js';
@@ -9,6 +10,7 @@ import { DELIVERY_STATUSES } from '../contract/outcome.js';
 /** What route handlers need; built once per server. */
 export interface ApiDeps {
   client: NotificationClient;
+  config: Config;
 }
 
 export interface NamedSchema {
@@ -71,6 +73,16 @@ export const jobResponse: NamedSchema = {
     failedReason: z.string().nullable(),
     timestamp: z.number().int(),
     finishedOn: z.number().int().nullable(),
+    /** Message jobs only (README "Delivery status"). */
+    delivery: z
+      .object({
+        status: z.enum(DELIVERY_STATUSES),
+        at: z.string(),
+        errorCode: z.string().optional(),
+        history: z.array(z.object({ status: z.enum(DELIVERY_STATUSES), at: z.string() })),
+      })
+      .nullable()
+      .optional(),
   }),
 };
 

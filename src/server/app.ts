@@ -12,6 +12,7 @@ import { ServiceMetrics } from './metrics.js';
 import { openApiDocument } from './openapi.js';
 import { registerOpsRoutes } from './routes/health.js';
 import { API_ROUTES } from './routes/index.js';
+import { registerProviderRoutes } from './routes/providers.js';
 
 export interface AppDeps {
   /** The producer: validates and enqueues; its fail-fast connection also serves probes and lookups. */
@@ -67,6 +68,7 @@ function clientError(err: NodeJS.ErrnoException, socket: Socket): void {
 export const BODY_LIMIT = 1024 * 1024;
 
 const QUIET = /^\/(healthz|readyz|metrics)\b/;
+const PROVIDER_EVENTS = /^\/providers\//;
 
 /** The HTTP server (README "HTTP API"), not yet listening (tests use `app.inject`). */
 export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyInstance> {
@@ -99,7 +101,8 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
 
   app.addHook('onResponse', async (req, reply) => {
     const line = { method: req.method, url: req.routeOptions.url ?? req.url.split('?')[0], status: reply.statusCode, ms: Math.round(reply.elapsedTime) };
-    if (QUIET.test(req.url)) req.log.debug(line, 'request');
+    // Probes, and provider events that went through (many per message): debug; refusals stay visible.
+    if (QUIET.test(req.url) || (PROVIDER_EVENTS.test(req.url) && reply.statusCode < 300)) req.log.debug(line, 'request');
     else req.log.info(line, 'request');
   });
 
@@ -107,10 +110,12 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
   const document = openApiDocument(API_ROUTES);
   registerOpsRoutes(app, { connection: client.connection, metrics, openapi: () => document });
 
+  await registerProviderRoutes(app, { config, client, metrics, bodyLimit: BODY_LIMIT });
+
   await app.register(async (v1) => {
     v1.addHook('onRequest', bearerAuth(config.http.apiTokens));
     for (const r of API_ROUTES)
-      v1.route({ method: r.method, url: r.url, ...(r.bodyLimit && { bodyLimit: r.bodyLimit }), handler: (req, reply) => r.handler(req, reply, { client }) });
+      v1.route({ method: r.method, url: r.url, ...(r.bodyLimit && { bodyLimit: r.bodyLimit }), handler: (req, reply) => r.handler(req, reply, { client, config }) });
   });
 
   if (config.http.dashboard)

@@ -39,6 +39,8 @@ export class ServiceMetrics {
   private readonly failures: Counter<'queue' | 'code'>;
   private readonly processing: Histogram<'queue'>;
   private readonly endToEnd: Histogram<'queue'>;
+  private readonly deliveryEvents: Counter<'channel' | 'provider' | 'status'>;
+  private readonly refusedEvents: Counter<'provider' | 'reason'>;
   private cached?: { at: number; value: Promise<Map<QueueName, QueueSnapshot> | undefined> };
   private readonly now: () => number;
 
@@ -70,6 +72,18 @@ export class ServiceMetrics {
       help: 'From when the job was due (added, plus any requested delay) to its final outcome, retries included',
       labelNames: ['queue'],
       buckets: [0.05, 0.1, 0.5, 1, 5, 15, 60, 300, 900, 3600],
+      registers,
+    });
+    this.deliveryEvents = new Counter({
+      name: 'notification_delivery_events_total',
+      help: 'Provider delivery events accepted, by channel, provider and normalised status (sent, delivered, bounced...)',
+      labelNames: ['channel', 'provider', 'status'],
+      registers,
+    });
+    this.refusedEvents = new Counter({
+      name: 'notification_delivery_events_refused_total',
+      help: 'Provider requests refused or ignored, by provider and reason (invalid_signature, not_configured, malformed, other_account)',
+      labelNames: ['provider', 'reason'],
       registers,
     });
     const self = this;
@@ -115,6 +129,16 @@ export class ServiceMetrics {
       this.endToEnd.observe({ queue: o.queue }, Math.max(0, this.now() - due) / 1000);
     }
   };
+
+  /** A provider event accepted by its route (README "Delivery status"). */
+  deliveryEvent(channel: string, provider: string, status: string): void {
+    this.deliveryEvents.inc({ channel, provider, status });
+  }
+
+  /** A provider request refused (403, 404, 400) or acknowledged and ignored (another account). */
+  refusedEvent(provider: string, reason: string): void {
+    this.refusedEvents.inc({ provider, reason });
+  }
 
   get contentType(): string {
     return this.registry.contentType;

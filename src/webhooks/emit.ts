@@ -2,8 +2,8 @@ import type { Queue } from 'bullmq';
 import type { Config } from '../config.js';
 import { retryPolicy } from '../contract/retry.js';
 import { settlesWithin } from '../deadline.js';
-import type { OutcomeListener, ServiceContext } from '../runtime/types.js';
-import { eventFromOutcome, type WebhookEvent } from './events.js';
+import type { DeliveryListener, OutcomeListener, ServiceContext } from '../runtime/types.js';
+import { eventFromDelivery, eventFromOutcome, type WebhookEvent } from './events.js';
 
 /** The longest a job's completion waits for its event to be enqueued (Redis being slow or away). */
 const ENQUEUE_WAIT_MS = 2_000;
@@ -40,6 +40,20 @@ export function webhookListener(ctx: ServiceContext): OutcomeListener {
       if (!(await settlesWithin(added, ENQUEUE_WAIT_MS))) log.warn({ eventId: id, type }, 'webhook event enqueue is slow; not waiting for it');
     } catch (err) {
       log.error({ eventId: event?.id, err: { message: (err as Error).message } }, 'webhook event not enqueued');
+    }
+  };
+}
+
+/** The delivery listener: a status move to delivered, read or a negative one becomes an event. */
+export function deliveryWebhookListener(ctx: ServiceContext): DeliveryListener {
+  const log = ctx.logger.child({ component: 'webhooks' });
+  return async (change) => {
+    const event = eventFromDelivery(change);
+    if (!event || !ctx.config.webhook) return;
+    try {
+      await enqueueEvent(ctx.queue('webhook'), ctx.config, event);
+    } catch (err) {
+      log.error({ eventId: event.id, type: event.type, err: { message: (err as Error).message } }, 'webhook event not enqueued');
     }
   };
 }

@@ -3,10 +3,10 @@ import type { Job } from 'bullmq';
 import { z } from 'zod';
 import { maskRecipients } from '../logger.js';
 import { MESSAGE_QUEUES } from '../contract/queues.js';
-import type { JobOutcome } from '../contract/outcome.js';
+import type { DeliveryChange, JobOutcome } from '../contract/outcome.js';
 
 /** Outbound events (README "Webhooks"). */
-export const EVENT_TYPES = ['meeting.created', 'meeting.failed', 'message.sent', 'message.failed'] as const;
+export const EVENT_TYPES = ['meeting.created', 'meeting.failed', 'message.sent', 'message.failed', 'message.delivered', 'message.undelivered'] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
 export interface WebhookEvent {
@@ -97,4 +97,31 @@ export function eventFromOutcome(o: JobOutcome, job: Job, now = new Date()): Web
       data: { queue: o.queue, jobId: o.jobId, provider: o.provider, code: o.code, failedReason: o.failedReason, ...(to && { to }) },
     };
   return undefined;
+}
+
+/**
+ * The event a delivery status move stands for: `message.delivered` (delivered, read) or
+ * `message.undelivered` (the negative ones); none for sent and delayed. One id per job
+ * and status, so a re-told move enqueues no second delivery.
+ */
+export function eventFromDelivery(c: DeliveryChange, now = new Date()): WebhookEvent | undefined {
+  const type: EventType | undefined =
+    c.status === 'delivered' || c.status === 'read' ? 'message.delivered' : c.status === 'sent' || c.status === 'delayed' ? undefined : 'message.undelivered';
+  if (!type) return undefined;
+  return {
+    id: eventId(type, c.queue, c.jobId, c.status),
+    type,
+    createdAt: now.toISOString(),
+    data: {
+      queue: c.queue,
+      jobId: c.jobId,
+      channel: c.queue,
+      provider: c.provider,
+      messageId: c.messageId,
+      status: c.status,
+      ...(c.errorCode && { errorCode: c.errorCode }),
+      ...(c.ref && { appointmentId: c.ref.appointmentId, kind: c.ref.kind }),
+      at: c.at,
+    },
+  };
 }

@@ -2,7 +2,7 @@ import { expectName, parsePayload } from '../contract/registry.js';
 import { skipped } from '../contract/results.js';
 import type { Feature } from '../runtime/types.js';
 import { deliverEvent } from './deliver.js';
-import { webhookListener } from './emit.js';
+import { deliveryWebhookListener, webhookListener } from './emit.js';
 import { webhookJobPayload, type WebhookEvent } from './events.js';
 
 /**
@@ -13,6 +13,7 @@ export const webhooks: Feature = {
   name: 'webhooks',
   // Without WEBHOOK_URL there is nothing to emit: no listener, nothing on each job's path.
   listeners: (ctx) => (ctx.config.webhook ? [webhookListener(ctx)] : []),
+  deliveryListeners: (ctx) => (ctx.config.webhook ? [deliveryWebhookListener(ctx)] : []),
   handlers: (ctx) => [
     {
       queue: 'webhook',

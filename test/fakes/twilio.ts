@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import twilio from 'twilio';
 import { FakeServer, type FakeReply, type RecordedRequest } from './server.js';
 
 export interface DeliveredMessage {
@@ -9,6 +10,30 @@ export interface DeliveredMessage {
   contentVariables?: string;
   sid: string;
   at: number;
+}
+
+/** One status callback the fake posts: Twilio's MessageStatus and, for failures, ErrorCode. */
+export interface CallbackStep {
+  status: string;
+  errorCode?: string;
+}
+
+export interface PostedCallback {
+  url: string;
+  params: Record<string, string>;
+  httpStatus: number;
+}
+
+/** POSTs form `params` to `url` signed as Twilio does (X-Twilio-Signature, HMAC-SHA1 with the auth token). */
+export async function postSignedTwilio(url: string, params: Record<string, string>, authToken: string, signedUrl = url): Promise<Response> {
+  return fetch(url, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/x-www-form-urlencoded',
+      'x-twilio-signature': twilio.getExpectedTwilioSignature(authToken, signedUrl, params),
+    },
+    body: new URLSearchParams(params).toString(),
+  });
 }
 
 const rfc2822 = (d: Date) => d.toUTCString().replace('GMT', '+0000');
@@ -22,6 +47,11 @@ export class FakeTwilio extends FakeServer {
   readonly delivered: DeliveredMessage[] = [];
   readonly invalidNumbers = new Set<string>();
   readonly optedOut = new Set<string>();
+  /** Status callbacks per recipient (bare E.164); others get `defaultCallbacks`. */
+  readonly callbackScripts = new Map<string, CallbackStep[]>();
+  defaultCallbacks: CallbackStep[] = [{ status: 'sent' }, { status: 'delivered' }];
+  readonly callbacks: PostedCallback[] = [];
+  private inFlight = new Set<Promise<void>>();
 
   constructor(
     readonly accountSid = 'AC' + 'a1'.repeat(16),
@@ -56,6 +86,7 @@ export class FakeTwilio extends FakeServer {
     const sid = 'SM' + randomBytes(16).toString('hex');
     const now = new Date();
     this.delivered.push({ to, from: f.From, body: f.Body, contentSid: f.ContentSid, contentVariables: f.ContentVariables, sid, at: r.at });
+    if (f.StatusCallback) this.callBack(f.StatusCallback, sid, f.From, to, this.callbackScripts.get(bare) ?? this.defaultCallbacks);
     const uri = `/2010-04-01/Accounts/${this.accountSid}/Messages/${sid}`;
     return {
       status: 201,
@@ -82,6 +113,42 @@ export class FakeTwilio extends FakeServer {
         uri: `${uri}.json`,
       },
     };
+  }
+
+  /** Like Twilio: after answering the send, posts each step to the StatusCallback, in order. */
+  private callBack(url: string, sid: string, from: string, to: string, steps: CallbackStep[]): void {
+    const run = (async () => {
+      await new Promise((r) => setTimeout(r, 10));
+      for (const step of steps) {
+        const params: Record<string, string> = {
+          AccountSid: this.accountSid,
+          ApiVersion: '2010-04-01',
+          From: from,
+          To: to,
+          MessageSid: sid,
+          SmsSid: sid,
+          MessageStatus: step.status,
+          SmsStatus: step.status,
+          ...(step.errorCode && { ErrorCode: step.errorCode }),
+        };
+        let httpStatus = 0;
+        try {
+          const res = await postSignedTwilio(url, params, this.authToken);
+          httpStatus = res.status;
+          await res.body?.cancel();
+        } catch {
+          httpStatus = -1;
+        }
+        this.callbacks.push({ url, params, httpStatus });
+      }
+    })();
+    this.inFlight.add(run);
+    void run.finally(() => this.inFlight.delete(run));
+  }
+
+  /** Resolves when every callback started so far was posted. */
+  async settled(): Promise<void> {
+    await Promise.all([...this.inFlight]);
   }
 
   private account(r: RecordedRequest): FakeReply {

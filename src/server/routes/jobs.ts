@@ -1,11 +1,13 @@
 import type { Job } from 'bullmq';
 import { InvalidPayloadError } from '../../contract/errors.js';
-import { isQueueName } from '../../contract/queues.js';
+import { MESSAGE_QUEUES, isQueueName } from '../../contract/queues.js';
+import { getDelivery, type DeliveryDb } from '../../delivery/view.js';
 import { errorResponse, jobResponse, commonErrors, validationErrorResponse, type ApiRoute } from '../api.js';
 import { JOB_ID_RULE, classifyJobId } from '../params.js';
 
 /** The job as the API shows it: state and outcome, never the payload (it holds personal data). */
-async function view(job: Job, queue: string) {
+async function view(job: Job, queue: string, db: DeliveryDb) {
+  const isMessage = (MESSAGE_QUEUES as readonly string[]).includes(queue);
   return {
     id: job.id!,
     queue,
@@ -16,6 +18,7 @@ async function view(job: Job, queue: string) {
     failedReason: job.failedReason || null,
     timestamp: job.timestamp,
     finishedOn: job.finishedOn ?? null,
+    ...(isMessage && { delivery: await getDelivery(db, queue, job.id!) }),
   };
 }
 
@@ -25,7 +28,7 @@ export const jobRoutes: ApiRoute[] = [
     url: '/v1/jobs/:queue/:id',
     summary: "A job's state and result",
     tag: 'jobs',
-    params: { queue: 'queue name (email, sms, whatsapp, meeting, appointment, reminder, webhook)', id: 'job id' },
+    params: { queue: 'queue name (email, sms, whatsapp, meeting, appointment, reminder, webhook, delivery)', id: 'job id' },
     responses: {
       200: { description: 'the job', schema: jobResponse },
       401: commonErrors[401],
@@ -33,7 +36,7 @@ export const jobRoutes: ApiRoute[] = [
       404: { description: 'no such queue or job (finished jobs are removed after KEEP_COMPLETED_SECONDS / KEEP_FAILED_SECONDS)', schema: errorResponse },
       503: commonErrors[503],
     },
-    handler: async (req, reply, { client }) => {
+    handler: async (req, reply, { client, config }) => {
       const { queue, id } = req.params as { queue: string; id: string };
       const notFound = () => reply.code(404).send({ error: 'not_found', message: `no job ${id} in queue ${queue}` });
       if (!isQueueName(queue)) return notFound();
@@ -45,7 +48,7 @@ export const jobRoutes: ApiRoute[] = [
         ]);
       const found = await client.withRedis(async () => {
         const job = await client.queue(queue).getJob(id);
-        return job ? view(job, queue) : undefined;
+        return job ? view(job, queue, { connection: client.connection, redis: config.redis }) : undefined;
       });
       return found ? reply.send(found) : notFound();
     },

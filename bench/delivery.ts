@@ -1,0 +1,277 @@
+/**
+ * Delivery events in: signed Twilio status callbacks through the real HTTP server until
+ * the status is applied by the real `delivery` workers (both in this process, as with
+ * `npm start`), against a bare Fastify route in the same run that checks the signature
+ * with the twilio SDK and does one Redis write. Also: p99 from callback to applied status
+ * at a steady 200 callbacks/s, the SMS delivery rate of this same machine and run (each
+ * message brings several callbacks), and the Redis bytes a message's mapping + status take.
+ */
+import Fastify from 'fastify';
+import { randomBytes, randomUUID } from 'node:crypto';
+import twilio from 'twilio';
+import { Agent } from 'undici';
+import { loadConfig, type Config } from '../src/config.js';
+import { recordSend } from '../src/delivery/status-store.js';
+import { NotificationClient } from '../src/producer/client.js';
+import { buildApp } from '../src/server/app.js';
+import { FEATURES, createService, startWorkers } from '../src/service.js';
+import type { Feature } from '../src/runtime/types.js';
+import { freePort } from '../test/support/redis.js';
+import type { Env } from './throughput.js';
+import { discardLogger, note, rawRedis, round, sleep, summary, until, usedMemory } from './util.js';
+
+const STATUS_PATH = '/providers/twilio/status';
+const IN_FLIGHT = 32;
+
+interface Signed {
+  sid: string;
+  body: string;
+  signature: string;
+}
+
+/** Callbacks as Twilio posts them, signed ahead of time so the client costs little during the run. */
+function signedCallbacks(url: string, accountSid: string, token: string, sids: string[], status: string): Signed[] {
+  return sids.map((sid) => {
+    const params = { AccountSid: accountSid, ApiVersion: '2010-04-01', From: '+15005550006', To: '+33612345678', MessageSid: sid, SmsSid: sid, MessageStatus: status, SmsStatus: status };
+    return { sid, body: new URLSearchParams(params).toString(), signature: twilio.getExpectedTwilioSignature(token, url, params) };
+  });
+}
+
+const dispatcher = new Agent({ connections: IN_FLIGHT, keepAliveTimeout: 30_000 });
+
+async function post(url: string, s: Signed): Promise<number> {
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': s.signature },
+    body: s.body,
+    dispatcher,
+  });
+  await res.arrayBuffer();
+  return res.status;
+}
+
+/** Posts every callback with IN_FLIGHT requests at a time. */
+async function blast(url: string, all: Signed[]): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: IN_FLIGHT }, async () => {
+      while (next < all.length) {
+        const status = await post(url, all[next++]!);
+        if (status !== 200) throw new Error(`callback answered ${status}`);
+      }
+    }),
+  );
+}
+
+const newSids = (n: number) => Array.from({ length: n }, () => 'SM' + randomBytes(16).toString('hex'));
+
+/** Ours: the real server + delivery workers in this process; `applied` is told by a delivery listener. */
+async function startOurs(env: Env, withWorkers = true) {
+  const port = await freePort();
+  const config: Config = loadConfig({
+    NODE_ENV: 'production',
+    REDIS_URL: env.redisUrl,
+    QUEUE_PREFIX: `bd-${randomUUID().slice(0, 8)}`,
+    LOG_LEVEL: 'info',
+    PUBLIC_URL: `http://127.0.0.1:${port}`,
+    ...env.fakes.env(),
+  });
+  const applied = new Map<string, number>();
+  const probe: Feature = { name: 'bench-probe', handlers: () => [], deliveryListeners: () => [(c) => void applied.set(c.messageId, performance.now())] };
+  const rt = createService(config, discardLogger(), [...FEATURES, probe]);
+  const running = startWorkers(rt, withWorkers ? ['delivery'] : []);
+  const client = NotificationClient.fromConfig(config);
+  const app = await buildApp(config, { client, logger: discardLogger() });
+  await app.listen({ port, host: '127.0.0.1' });
+  if (withWorkers) await running.workers[0]!.waitUntilReady();
+  const db = { connection: rt.ctx.connection, redis: config.redis };
+  return {
+    config,
+    url: `http://127.0.0.1:${port}${STATUS_PATH}`,
+    applied,
+    db,
+    /** Sends recorded as the SMS workers record them (one SET each). */
+    async record(sids: string[]) {
+      for (let i = 0; i < sids.length; i += 500)
+        await Promise.all(sids.slice(i, i + 500).map((sid, j) => recordSend(db, 'twilio', sid, 'sms', `bench-${i + j}`, config.jobs.keepCompletedSeconds)));
+    },
+    async close() {
+      await app.close();
+      await client.close();
+      await running.close();
+    },
+  };
+}
+
+/** Baseline: a bare Fastify route, the twilio SDK's validator and one Redis write. */
+async function startBare(env: Env) {
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}${STATUS_PATH}`;
+  const redis = rawRedis(env.redisUrl);
+  const prefix = `bb-${randomUUID().slice(0, 8)}`;
+  const token = env.fakes.info.twilioToken;
+  const app = Fastify({ logger: false });
+  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) => done(null, Object.fromEntries(new URLSearchParams(body as string))));
+  app.post(STATUS_PATH, async (req, reply) => {
+    const params = req.body as Record<string, string>;
+    if (!twilio.validateRequest(token, String(req.headers['x-twilio-signature'] ?? ''), url, params)) return reply.code(403).send();
+    await redis.set(`${prefix}:${params.MessageSid}`, params.MessageStatus!);
+    return reply.code(200).send({ received: 1 });
+  });
+  await app.listen({ port, host: '127.0.0.1' });
+  return {
+    url,
+    async close() {
+      await app.close();
+      redis.disconnect();
+    },
+  };
+}
+
+async function oursRate(env: Env, n: number): Promise<number> {
+  const o = await startOurs(env);
+  try {
+    const sids = newSids(n);
+    await o.record(sids);
+    const calls = signedCallbacks(o.url, env.fakes.info.twilioSid, env.fakes.info.twilioToken, sids, 'delivered');
+    const t0 = performance.now();
+    await blast(o.url, calls);
+    await until(() => o.applied.size >= n, 120_000, `${n} statuses applied`, 5);
+    return n / ((Math.max(...o.applied.values()) - t0) / 1000);
+  } finally {
+    await o.close();
+  }
+}
+
+/** The server alone (workers in other processes, as in docker-compose): callbacks answered 2xx per second. */
+async function serverOnlyRate(env: Env, n: number): Promise<number> {
+  const o = await startOurs(env, false);
+  try {
+    const calls = signedCallbacks(o.url, env.fakes.info.twilioSid, env.fakes.info.twilioToken, newSids(n), 'delivered');
+    const t0 = performance.now();
+    await blast(o.url, calls);
+    return n / ((performance.now() - t0) / 1000);
+  } finally {
+    await o.close();
+  }
+}
+
+async function bareRate(env: Env, n: number): Promise<number> {
+  const b = await startBare(env);
+  try {
+    const calls = signedCallbacks(b.url, env.fakes.info.twilioSid, env.fakes.info.twilioToken, newSids(n), 'delivered');
+    const t0 = performance.now();
+    await blast(b.url, calls);
+    return n / ((performance.now() - t0) / 1000);
+  } finally {
+    await b.close();
+  }
+}
+
+/** Callback -> applied (ms) at a steady rate: posted at `ratePerS`, each timed by the listener. */
+async function appliedLatency(env: Env, ratePerS: number, seconds: number): Promise<{ applied: number[]; answered: number[] }> {
+  const o = await startOurs(env);
+  try {
+    const n = ratePerS * seconds;
+    const sids = newSids(n);
+    await o.record(sids);
+    const calls = signedCallbacks(o.url, env.fakes.info.twilioSid, env.fakes.info.twilioToken, sids, 'delivered');
+    // Untimed warm-up: the connections are opened and the route's code compiled first.
+    const warm = newSids(ratePerS);
+    await o.record(warm);
+    await blast(o.url, signedCallbacks(o.url, env.fakes.info.twilioSid, env.fakes.info.twilioToken, warm, 'delivered'));
+    await until(() => o.applied.size >= warm.length, 30_000, 'warm-up applied', 5);
+    await sleep(200);
+    const sentAt = new Map<string, number>();
+    const answered: number[] = [];
+    const t0 = performance.now();
+    const posts: Promise<number>[] = [];
+    for (let i = 0; i < n; i++) {
+      const due = t0 + (i * 1000) / ratePerS;
+      const wait = due - performance.now();
+      if (wait > 1) await sleep(wait);
+      const t = performance.now();
+      sentAt.set(calls[i]!.sid, t);
+      posts.push(post(o.url, calls[i]!).then((st) => (answered.push(performance.now() - t), st)));
+    }
+    await Promise.all(posts);
+    await until(() => o.applied.size >= warm.length + n, 60_000, `${n} statuses applied`, 5);
+    return { applied: sids.map((sid) => o.applied.get(sid)! - sentAt.get(sid)!), answered };
+  } finally {
+    await o.close();
+  }
+}
+
+/** Redis bytes per message for the id mapping + a two-step status (sent, delivered). */
+async function bytesPerMessage(env: Env, n: number) {
+  const o = await startOurs(env);
+  const admin = rawRedis(env.redisUrl);
+  try {
+    const before = await usedMemory(admin);
+    const sids = newSids(n);
+    await o.record(sids);
+    for (const status of ['sent', 'delivered']) await blast(o.url, signedCallbacks(o.url, env.fakes.info.twilioSid, env.fakes.info.twilioToken, sids, status));
+    await until(() => o.applied.size >= n, 60_000, 'statuses applied', 5);
+    // The delivery jobs themselves are removed (only the last 1000 kept): wait for that, then measure.
+    await sleep(500);
+    const keyBytes = Number(await admin.call('MEMORY', 'USAGE', `${o.config.redis.prefix}:dlv:twilio:${sids[0]}`));
+    const after = await usedMemory(admin);
+    return { memoryUsageOfOneKey: keyBytes, usedMemoryDeltaPerMessage: round((after - before) / n), note: 'usedMemoryDelta also counts the 1000 delivery jobs BullMQ keeps (removeOnComplete count 1000)' };
+  } finally {
+    admin.disconnect();
+    await o.close();
+  }
+}
+
+/** SMS sends/s of the full SMS worker on this machine, fake provider at 0 ms: the rate callbacks must outpace. */
+async function smsRate(env: Env, n: number): Promise<number> {
+  await env.fakes.reset();
+  await env.fakes.latency(0);
+  const config = loadConfig({ NODE_ENV: 'production', REDIS_URL: env.redisUrl, QUEUE_PREFIX: `bs-${randomUUID().slice(0, 8)}`, LOG_LEVEL: 'info', SMS_CONCURRENCY: '20', SMS_RATE_LIMIT: 'off', ...env.fakes.env() });
+  const rt = createService(config, discardLogger());
+  const client = NotificationClient.fromConfig(config);
+  try {
+    await client.sendBulk('sms', Array.from({ length: n }, (_, i) => ({ payload: { to: '+33612345678', body: `bench ${i}` } })));
+    const t0 = performance.now();
+    const running = startWorkers(rt, ['sms']);
+    await until(async () => (await env.fakes.count()) >= n, 120_000, `${n} SMS`, 20);
+    const rate = n / ((performance.now() - t0) / 1000);
+    await running.close();
+    return rate;
+  } finally {
+    await client.close();
+  }
+}
+
+export async function deliveryIngestion(env: Env, opts: { callbacks: number; ratePerS: number; seconds: number; sms: number }) {
+  // bare, ours, ours, bare: each side's best, the order evening out warm-up and drift.
+  const b1 = await bareRate(env, opts.callbacks);
+  const o1 = await oursRate(env, opts.callbacks);
+  const o2 = await oursRate(env, opts.callbacks);
+  const b2 = await bareRate(env, opts.callbacks);
+  const ours = Math.max(o1, o2);
+  const bare = Math.max(b1, b2);
+  note(`callbacks/s until applied: ours ${round(ours)} (${round(o1)}, ${round(o2)}); bare Fastify + twilio validator + 1 SET ${round(bare)} (${round(b1)}, ${round(b2)})`);
+  const serverOnly = Math.max(await serverOnlyRate(env, opts.callbacks), await serverOnlyRate(env, opts.callbacks));
+  note(`callbacks/s answered by the server alone (durable, workers elsewhere): ${round(serverOnly)} = ${round(serverOnly / bare, 2)}x bare`);
+  const lat = await appliedLatency(env, opts.ratePerS, opts.seconds);
+  const latency = summary(lat.applied);
+  const answered = summary(lat.answered);
+  note(`callback -> applied at ${opts.ratePerS}/s: p50 ${latency.p50} p99 ${latency.p99} max ${latency.max} ms (answered: p50 ${answered.p50} p99 ${answered.p99} ms)`);
+  const sms = await smsRate(env, opts.sms);
+  note(`SMS delivery rate (full worker, fake at 0 ms): ${round(sms)}/s`);
+  const bytes = await bytesPerMessage(env, 2000);
+  note(`Redis bytes per message (mapping + sent, delivered): MEMORY USAGE ${bytes.memoryUsageOfOneKey} B; used_memory delta ${bytes.usedMemoryDeltaPerMessage} B`);
+  return {
+    note: `signed Twilio status callbacks, ${IN_FLIGHT} in flight, keep-alive; ours = real server + delivery workers in one process, until the delivery listener is told; bare = Fastify route validating with twilio.validateRequest + one SET`,
+    callbacksPerS: { ours: round(ours), bare: round(bare), oursRuns: [round(o1), round(o2)], bareRuns: [round(b1), round(b2)] },
+    ratioToBare: round(ours / bare, 2),
+    serverOnlyPerS: round(serverOnly),
+    serverOnlyRatioToBare: round(serverOnly / bare, 2),
+    smsPerS: round(sms),
+    ratioToSms: round(ours / sms, 2),
+    appliedLatencyMs: { ratePerS: opts.ratePerS, seconds: opts.seconds, ...latency },
+    answeredLatencyMs: answered,
+    redisBytesPerMessage: bytes,
+  };
+}

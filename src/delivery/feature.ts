@@ -1,0 +1,72 @@
+import type { Job } from 'bullmq';
+import { DELIVERY_JOB_RETENTION, deliveryJobPayload } from '../contract/delivery.js';
+import { MESSAGE_QUEUES, type MessageQueue } from '../contract/queues.js';
+import { expectName, parsePayload } from '../contract/registry.js';
+import type { MessageRef } from '../contract/schemas.js';
+import type { Feature, OutcomeListener, ServiceContext } from '../runtime/types.js';
+import { applyEvents } from './apply.js';
+import { recordSend, type DeliveryDb } from './status-store.js';
+
+const isMessageQueue = (q: string): q is MessageQueue => (MESSAGE_QUEUES as readonly string[]).includes(q);
+
+/**
+ * Records each successful send's message id -> job (one SET, expiring with the job), so
+ * that the provider's events find the job. Runs in every worker process.
+ */
+function sendRecorder(ctx: ServiceContext, db: DeliveryDb): OutcomeListener {
+  return async (o, job) => {
+    if (!isMessageQueue(o.queue) || (o.outcome !== 'completed' && o.outcome !== 'replayed')) return;
+    const r = o.result as { status?: string; provider?: string; messageId?: unknown } | undefined;
+    if (r?.status !== 'sent' || typeof r.messageId !== 'string' || !r.messageId || !r.provider) return;
+    try {
+      const hasRef = typeof (job.data as { ref?: unknown } | undefined)?.ref === 'object';
+      await recordSend(db, r.provider, r.messageId, o.queue, o.jobId, ctx.config.jobs.keepCompletedSeconds, hasRef);
+    } catch (err) {
+      ctx.logger.error({ jobId: o.jobId, queue: o.queue, err: { message: (err as Error).message } }, 'message id not recorded: its delivery events will be dropped');
+    }
+  };
+}
+
+const providerOf = (job: Job) => {
+  const e = (job.data as { events?: { provider?: unknown }[] } | undefined)?.events?.[0];
+  return typeof e?.provider === 'string' ? e.provider : 'twilio';
+};
+
+/** Provider delivery events in (the `delivery` queue), statuses and the suppression list. */
+export const delivery: Feature = {
+  name: 'delivery',
+  listeners: (ctx) => [sendRecorder(ctx, { connection: ctx.connection, redis: ctx.config.redis })],
+  handlers: (ctx) => {
+    const db: DeliveryDb = { connection: ctx.connection, redis: ctx.config.redis };
+    const log = ctx.logger.child({ queue: 'delivery' });
+    return [
+      {
+        queue: 'delivery',
+        provider: providerOf,
+        run: async (job) => {
+          expectName(job, 'event');
+          const payload = parsePayload(deliveryJobPayload, job.data);
+          return applyEvents(payload, {
+            db,
+            logger: log,
+            tell: ctx.tellDelivery,
+            refOf: async (queue, jobId) => {
+              const m = await ctx.queue(queue).getJob(jobId);
+              return (m?.data as { ref?: MessageRef } | undefined)?.ref;
+            },
+            // A deterministic id: a re-run of this job does not put the events back twice.
+            later: async (next, delayMs) => {
+              const base = String(job.id).replace(/-r\d+$/, '');
+              await ctx.queue('delivery').add('event', next, {
+                jobId: `${base}-r${next.retry}`,
+                delay: delayMs,
+                removeOnComplete: DELIVERY_JOB_RETENTION.removeOnComplete,
+                removeOnFail: { age: ctx.config.jobs.keepFailedSeconds },
+              });
+            },
+          });
+        },
+      },
+    ];
+  },
+};

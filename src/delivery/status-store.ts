@@ -1,0 +1,152 @@
+import type { DeliveryStatus, DeliveryView } from '../contract/outcome.js';
+import type { DeliveryProvider } from '../contract/delivery.js';
+import type { MessageQueue } from '../contract/queues.js';
+import { key, type RedisClient } from '../redis.js';
+import type { DeliveryDb } from './db.js';
+
+/**
+ * A message job's delivery status (README "Delivery status"), in ONE small key beside
+ * BullMQ's, written when the send succeeds and expiring with the job:
+ *   `<prefix>:dlv:<provider>:<messageId>` -> `<queue>:<jobId>[:r]` then `|status,at[,errorCode]` per move
+ * (`at` in base-36 ms), the last entry being the current status; `:r` says the job carries a
+ * `ref` (an appointment message), so that only those jobs are read when a status moves.
+ * BullMQ job ids never contain ':'. Provider events name the
+ * message id, so applying one is a single script call on a single key; the rarer reads by
+ * job (API, timeline) find the message id in the job's own return value first.
+ */
+export type { DeliveryView };
+
+export type { DeliveryDb };
+
+const messageKey = (db: DeliveryDb, provider: string, messageId: string) => key(db.redis, 'dlv', provider, messageId);
+
+/** The send succeeded: events naming `messageId` now find the job. */
+export async function recordSend(
+  db: DeliveryDb,
+  provider: string,
+  messageId: string,
+  queue: MessageQueue,
+  jobId: string,
+  ttlSeconds: number,
+  hasRef = false,
+): Promise<void> {
+  // NX: a re-run of the job (stalled, replayed) must not wipe statuses already applied.
+  await db.connection.set(messageKey(db, provider, messageId), `${queue}:${jobId}${hasRef ? ':r' : ''}`, 'EX', ttlSeconds, 'NX');
+}
+
+/**
+ * Forward only, decided in Redis so concurrent workers cannot both move a message:
+ * sent -> delayed -> delivered -> read, or to a negative status from before delivered;
+ * bounced and complained may also follow delivered or read; a negative status is final.
+ * The same event twice, or a late one, changes nothing. Answers nil for an unknown
+ * message id, else {moved 1|0, "<queue>:<jobId>"}.
+ */
+const APPLY = `
+local cur = redis.call('GET', KEYS[1])
+if not cur then return nil end
+local job = string.match(cur, '^[^|]*')
+local new = ARGV[1]
+if string.find(cur, '|', 1, true) then
+  local rank = {sent = 1, delayed = 2, delivered = 3, read = 4}
+  local last = string.match(string.match(cur, '[^|]*$'), '^[^,]*')
+  local rf, rt = rank[last], rank[new]
+  if rf == nil then return {0, job} end
+  if rt ~= nil then
+    if rt <= rf then return {0, job} end
+  elseif rf >= 3 and new ~= 'bounced' and new ~= 'complained' then
+    return {0, job}
+  end
+end
+redis.call('SET', KEYS[1], cur .. '|' .. ARGV[2], 'KEEPTTL')
+return {1, job}
+`;
+
+type ApplyReply = [number, string] | null;
+type WithApply = RedisClient & { deliveryApply(key: string, status: string, entry: string): Promise<ApplyReply> };
+type PipelineWithApply = { deliveryApply(key: string, status: string, entry: string): unknown; exec(): Promise<[Error | null, unknown][] | null> };
+
+function withApply(connection: RedisClient): WithApply {
+  const c = connection as WithApply;
+  // defineCommand sends EVALSHA and falls back to EVAL once per connection.
+  if (typeof c.deliveryApply !== 'function') connection.defineCommand('deliveryApply', { numberOfKeys: 1, lua: APPLY });
+  return c;
+}
+
+/** Keeps only what cannot break the encoding (`,` and `|` separate fields and entries). */
+const clean = (code: string) => code.replace(/[|,]/g, '_');
+
+export type Applied = { found: false } | { found: true; moved: boolean; queue: MessageQueue; jobId: string; hasRef: boolean };
+
+export interface StatusInput {
+  provider: DeliveryProvider;
+  messageId: string;
+  status: DeliveryStatus;
+  at: string;
+  errorCode?: string;
+}
+
+const entryOf = (e: StatusInput) => {
+  const atMs = Date.parse(e.at);
+  return `${e.status},${(Number.isNaN(atMs) ? Date.now() : atMs).toString(36)}${e.errorCode ? `,${clean(e.errorCode)}` : ''}`;
+};
+
+function applied(r: ApplyReply): Applied {
+  if (!r) return { found: false };
+  const [queue, jobId, flag] = String(r[1]).split(':');
+  return { found: true, moved: Number(r[0]) === 1, queue: queue as MessageQueue, jobId: jobId!, hasRef: flag === 'r' };
+}
+
+/** Applies one status event to the message it names: unknown, or moved (or not) forward. */
+export async function applyStatus(db: DeliveryDb, e: StatusInput): Promise<Applied> {
+  return applied(await withApply(db.connection).deliveryApply(messageKey(db, e.provider, e.messageId), e.status, entryOf(e)));
+}
+
+/**
+ * Applies events in their order in one round trip (a pipeline: Redis runs the scripts one
+ * after the other, in order; on a Cluster every key shares the prefix's slot).
+ */
+export async function applyStatuses(db: DeliveryDb, events: readonly StatusInput[]): Promise<Applied[]> {
+  if (events.length === 1) return [await applyStatus(db, events[0]!)];
+  const p = withApply(db.connection).pipeline() as unknown as PipelineWithApply;
+  for (const e of events) p.deliveryApply(messageKey(db, e.provider, e.messageId), e.status, entryOf(e));
+  const results = (await p.exec()) ?? [];
+  return results.map(([err, r]) => {
+    if (err) throw err;
+    return applied(r as ApplyReply);
+  });
+}
+
+/** Parses a stored value; null before any event. */
+export function parseDelivery(v: string | null): DeliveryView | null {
+  const parts = v?.split('|').slice(1) ?? [];
+  if (parts.length === 0) return null;
+  const entries = parts.map((s) => {
+    const [status, at, errorCode] = s.split(',');
+    return { status: status as DeliveryStatus, at: new Date(parseInt(at!, 36)).toISOString(), errorCode };
+  });
+  const last = entries[entries.length - 1]!;
+  return {
+    status: last.status,
+    at: last.at,
+    ...(last.errorCode && { errorCode: last.errorCode }),
+    history: entries.map(({ status, at }) => ({ status, at })),
+  };
+}
+
+/**
+ * The delivery status of a message job, or null before any provider event (or for a job
+ * that is not a sent message). Read-only: the HTTP server and the appointment timeline
+ * use it. Two reads: the message id from the job's return value, then its key.
+ */
+export async function getDelivery(db: DeliveryDb, queue: string, jobId: string): Promise<DeliveryView | null> {
+  const raw = await db.connection.hget(key(db.redis, queue, jobId), 'returnvalue');
+  let sent: { status?: unknown; provider?: unknown; messageId?: unknown } | undefined;
+  try {
+    sent = raw ? JSON.parse(raw) : undefined;
+  } catch {
+    return null;
+  }
+  if (sent?.status !== 'sent' || typeof sent.provider !== 'string' || typeof sent.messageId !== 'string') return null;
+  const v = await db.connection.get(messageKey(db, sent.provider, sent.messageId));
+  return v?.startsWith(`${queue}:${jobId}|`) || v?.startsWith(`${queue}:${jobId}:r|`) ? parseDelivery(v) : null;
+}

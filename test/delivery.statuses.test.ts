@@ -1,0 +1,103 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { DeliveryStatus } from '../src/contract/outcome.js';
+import { UNKNOWN_RETRY_DELAYS_MS, applyEvents } from '../src/delivery/apply.js';
+import { applyStatus, applyStatuses, parseDelivery, recordSend } from '../src/delivery/status-store.js';
+import { createLogger } from '../src/logger.js';
+import { createRedis, type RedisClient } from '../src/redis.js';
+import { testConfig } from './support/config.js';
+
+describe('delivery statuses in Redis: forward only, atomic, compact', () => {
+  const config = testConfig();
+  let connection: RedisClient;
+  const db = () => ({ connection, redis: config.redis });
+  let n = 0;
+  const moved = async (messageId: string, e: { status: DeliveryStatus; at: string; errorCode?: string }) => {
+    const r = await applyStatus(db(), { provider: 'twilio', messageId, ...e });
+    return r.found && r.moved;
+  };
+  const view = async (messageId: string) => parseDelivery(await connection.get(`${config.redis.prefix}:dlv:twilio:${messageId}`));
+  const walk = async (steps: DeliveryStatus[]) => {
+    const sid = `SM-walk-${++n}`;
+    await recordSend(db(), 'twilio', sid, 'sms', `job-${n}`, 60);
+    const m: boolean[] = [];
+    for (const [i, status] of steps.entries()) m.push(await moved(sid, { status, at: new Date(1_700_000_000_000 + i * 1000).toISOString() }));
+    return { moved: m, view: await view(sid) };
+  };
+
+  beforeAll(() => {
+    connection = createRedis(config.redis, 'worker');
+  });
+  afterAll(() => connection.quit());
+
+  it.each<[DeliveryStatus[], boolean[], DeliveryStatus]>([
+    [['sent', 'delayed', 'delivered', 'read'], [true, true, true, true], 'read'],
+    [['delivered', 'sent', 'delayed'], [true, false, false], 'delivered'],
+    [['sent', 'sent'], [true, false], 'sent'],
+    [['delivered', 'delivered'], [true, false], 'delivered'],
+    [['sent', 'undelivered', 'delivered'], [true, true, false], 'undelivered'],
+    [['delivered', 'bounced', 'complained'], [true, true, false], 'bounced'],
+    [['delivered', 'complained'], [true, true], 'complained'],
+    [['delivered', 'undelivered'], [true, false], 'delivered'],
+    [['read', 'failed'], [true, false], 'read'],
+    [['delayed', 'failed'], [true, true], 'failed'],
+  ])('%o moves %o and ends %s', async (steps, moved, end) => {
+    const r = await walk(steps);
+    expect(r.moved).toEqual(moved);
+    expect(r.view!.status).toBe(end);
+    expect(r.view!.history.map((h) => h.status)).toEqual(steps.filter((_, i) => moved[i]));
+  });
+
+  it('applies a pipelined batch in order, like one by one', async () => {
+    await recordSend(db(), 'twilio', 'SM-batch', 'sms', 'batch', 60, true);
+    const at = (i: number) => new Date(1_700_000_000_000 + i).toISOString();
+    const r = await applyStatuses(db(), [
+      { provider: 'twilio', messageId: 'SM-batch', status: 'sent', at: at(1) },
+      { provider: 'twilio', messageId: 'SM-nobody', status: 'sent', at: at(2) },
+      { provider: 'twilio', messageId: 'SM-batch', status: 'delivered', at: at(3) },
+      { provider: 'twilio', messageId: 'SM-batch', status: 'sent', at: at(4) },
+    ]);
+    expect(r).toEqual([
+      { found: true, moved: true, queue: 'sms', jobId: 'batch', hasRef: true },
+      { found: false },
+      { found: true, moved: true, queue: 'sms', jobId: 'batch', hasRef: true },
+      { found: true, moved: false, queue: 'sms', jobId: 'batch', hasRef: true },
+    ]);
+  });
+
+  it('lets exactly one of many concurrent identical events through', async () => {
+    await recordSend(db(), 'twilio', 'SM-race', 'sms', 'race', 60);
+    const results = await Promise.all(Array.from({ length: 20 }, () => moved('SM-race', { status: 'delivered', at: new Date().toISOString() })));
+    expect(results.filter(Boolean)).toHaveLength(1);
+  });
+
+  it('keeps the error code and stays within 200 bytes per message (mapping + status)', async () => {
+    const sid = 'SM' + 'e5'.repeat(16);
+    await recordSend(db(), 'twilio', sid, 'sms', '123456', 86_400);
+    for (const status of ['sent', 'delivered'] as const) await moved(sid, { status, at: new Date().toISOString() });
+    expect(await applyStatus(db(), { provider: 'twilio', messageId: 'SM-never-sent', status: 'sent', at: new Date().toISOString() })).toEqual({ found: false });
+    await recordSend(db(), 'twilio', 'SM-err', 'sms', '123457', 60);
+    await moved('SM-err', { status: 'undelivered', at: new Date().toISOString(), errorCode: '63016' });
+    expect((await view('SM-err'))!.errorCode).toBe('63016');
+    const bytes = Number(await connection.call('MEMORY', 'USAGE', `${config.redis.prefix}:dlv:twilio:${sid}`));
+    expect(bytes).toBeLessThanOrEqual(200);
+  });
+
+  it('puts events for unknown ids back on a bounded schedule (> 10 min in all), then drops them', async () => {
+    expect(UNKNOWN_RETRY_DELAYS_MS.reduce((a, b) => a + b, 0)).toBeGreaterThan(600_000);
+    const later: { retry: number; delayMs: number }[] = [];
+    const deps = {
+      db: db(),
+      refOf: async () => undefined,
+      tell: async () => {},
+      later: async (p: { retry: number }, delayMs: number) => void later.push({ retry: p.retry, delayMs }),
+      logger: createLogger('silent'),
+    };
+    const event = { type: 'status' as const, provider: 'twilio' as const, messageId: 'SM' + 'f6'.repeat(16), status: 'delivered' as const, at: new Date().toISOString() };
+    const first = await applyEvents({ events: [event], receivedAt: Date.now(), retry: 0 }, deps);
+    expect(first).toMatchObject({ pending: 1, dropped: 0 });
+    expect(later).toEqual([{ retry: 1, delayMs: 1_000 }]);
+    const last = await applyEvents({ events: [event], receivedAt: Date.now(), retry: UNKNOWN_RETRY_DELAYS_MS.length }, deps);
+    expect(last).toMatchObject({ pending: 0, dropped: 1 });
+    expect(later).toHaveLength(1);
+  });
+});

@@ -1,0 +1,3 @@
+import { runWorkers } from './run.js';
+
+runWorkers(['delivery']);
