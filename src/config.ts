@@ -1,5 +1,5 @@
 import { createPrivateKey, createPublicKey } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { bool, cleanEnv, email, makeValidator, num, port, str, url, EnvError, EnvMissingError } from 'envalid';
 import { isTimeZone } from './contract/time.js';
@@ -267,6 +267,17 @@ function isEcPublicKey(b64: string): boolean {
   } catch {
     return false;
   }
+}
+
+/**
+ * `.env` in the working directory (README "Configuring providers"), read when the service is
+ * started through an npm script (`npm start`, `npm run worker`...): tests and containers see
+ * exactly the environment they were given. Variables already set win over the file.
+ */
+export function loadDotEnv(env: Env = process.env, file = '.env'): boolean {
+  if (!env.npm_lifecycle_event || !existsSync(file)) return false;
+  process.loadEnvFile(file);
+  return true;
 }
 
 /** Reads and validates the environment once; everything else receives the result. */

@@ -71,3 +71,26 @@ describe('.env.example', () => {
     expect(() => loadConfig(env)).not.toThrow();
   });
 });
+
+describe('.env for the npm scripts', () => {
+  it('is read only under an npm script, and never over a variable already set', async () => {
+    const { mkdtempSync, writeFileSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { tmpdir } = await import('node:os');
+    const { loadDotEnv } = await import('../src/config.js');
+    const file = join(mkdtempSync(join(tmpdir(), 'dotenv-')), '.env');
+    writeFileSync(file, 'NOTIF_DOTENV_A=from-file\nNOTIF_DOTENV_B=from-file\n');
+    process.env.NOTIF_DOTENV_B = 'already-set';
+    try {
+      expect(loadDotEnv({}, file)).toBe(false); // not started by npm: nothing read
+      expect(process.env.NOTIF_DOTENV_A).toBeUndefined();
+      expect(loadDotEnv({ npm_lifecycle_event: 'start' }, file)).toBe(true);
+      expect(process.env.NOTIF_DOTENV_A).toBe('from-file');
+      expect(process.env.NOTIF_DOTENV_B).toBe('already-set');
+      expect(loadDotEnv({ npm_lifecycle_event: 'start' }, `${file}.missing`)).toBe(false);
+    } finally {
+      delete process.env.NOTIF_DOTENV_A;
+      delete process.env.NOTIF_DOTENV_B;
+    }
+  });
+});

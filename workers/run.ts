@@ -1,4 +1,4 @@
-import { ConfigError, loadConfig } from '../src/config.js';
+import { ConfigError, loadConfig, loadDotEnv } from '../src/config.js';
 import { QUEUES, isQueueName, type QueueName } from '../src/contract/queues.js';
 import { createService, exitOnSignals, logIntegrations, startWorkers } from '../src/service.js';
 
@@ -26,6 +26,7 @@ export function loadConfigOrExit() {
     process.exit(1);
   }
   try {
+    loadDotEnv();
     return loadConfig();
   } catch (err) {
     if (err instanceof ConfigError) {
