@@ -33,7 +33,7 @@ describe('producer client', () => {
   it('adds nothing for an idempotency key replayed within 24 h, even after the first job was cleaned up', async () => {
     make();
     const first = await client.sendSms({ to: '+33612345678', body: 'x' }, { idempotencyKey: 'order-42-sms' });
-    expect(first).toEqual({ id: expect.stringMatching(/^idem-[0-9a-f]{32}-[0-9a-f]{12}$/), queue: 'sms', duplicate: false });
+    expect(first).toEqual({ id: expect.stringMatching(/^idem-[0-9a-f]{32}-[0-9a-f]{12}-[0-9a-z]+$/), queue: 'sms', duplicate: false });
     // The workers clean finished jobs up (removeOnComplete): here at once, the soonest it can be.
     const prefix = (client.queue('sms').opts as { prefix: string }).prefix;
     const worker = new Worker('sms', async () => 'done', { connection: { url: inject('redisUrl') }, prefix, removeOnComplete: { count: 0 } });

@@ -31,12 +31,20 @@ export const IDEMPOTENCY_KEY = /^[\x20-\x7e]{1,255}$/;
 const digest = (s: string, hex: number) => createHash('sha256').update(s).digest('hex').slice(0, hex);
 
 /**
- * The job id an idempotency key gives (README "Idempotency"): `idem-` and a digest of the
- * key, then a digest of the payload, so that the key alone never names a Redis key, and
- * the same key sent with another payload is told apart.
+ * The start of the job id an idempotency key gives (README "Idempotency"): `idem-` and a
+ * digest of the key, then a digest of the payload, so that the key alone never names a
+ * Redis key, and the same key sent with another payload is told apart. The add appends a
+ * nonce (`jobIdFor`): the id BullMQ answers then says whether this add made the job.
  */
-export function idempotentJobId(key: string, payloadJson: string): string {
+export function idempotentJobIdPrefix(key: string, payloadJson: string): string {
   return `idem-${digest(key, 32)}-${digest(payloadJson, 12)}`;
+}
+
+let sequence = 0;
+/** `<prefix>-<nonce>`: unique per add (time, process-local sequence and randomness). */
+export function jobIdFor(prefix: string): string {
+  sequence = (sequence + 1) % 1_679_616;
+  return `${prefix}-${Date.now().toString(36)}${sequence.toString(36).padStart(4, '0')}${Math.floor(Math.random() * 1296).toString(36).padStart(2, '0')}`;
 }
 
 /** What BullMQ deduplicates a keyed job on for 24 h (its `deduplication.id`). */

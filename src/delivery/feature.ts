@@ -9,15 +9,26 @@ import { recordSend, type DeliveryDb } from './status-store.js';
 
 const isMessageQueue = (q: string): q is MessageQueue => (MESSAGE_QUEUES as readonly string[]).includes(q);
 
+/** The providers whose delivery events can reach this deployment (README "Delivery status"). */
+function providersWithEvents({ delivery }: ServiceContext['config']): Set<string> {
+  return new Set([
+    ...(delivery.publicUrl ? ['twilio'] : []),
+    ...(delivery.resendWebhookSecret ? ['resend'] : []),
+    ...(delivery.sendgridWebhookPublicKey ? ['sendgrid'] : []),
+  ]);
+}
+
 /**
  * Records each successful send's message id -> job (one SET, expiring with the job), so
- * that the provider's events find the job. Runs in every worker process.
+ * that the provider's events find the job. Runs in every worker process, for the providers
+ * whose events can arrive: without PUBLIC_URL or a webhook secret nothing would ever read
+ * the mapping, and a send costs no extra Redis write.
  */
-function sendRecorder(ctx: ServiceContext, db: DeliveryDb): OutcomeListener {
+function sendRecorder(ctx: ServiceContext, db: DeliveryDb, providers: Set<string>): OutcomeListener {
   return async (o, job) => {
     if (!isMessageQueue(o.queue) || (o.outcome !== 'completed' && o.outcome !== 'replayed')) return;
     const r = o.result as { status?: string; provider?: string; messageId?: unknown } | undefined;
-    if (r?.status !== 'sent' || typeof r.messageId !== 'string' || !r.messageId || !r.provider) return;
+    if (r?.status !== 'sent' || typeof r.messageId !== 'string' || !r.messageId || !r.provider || !providers.has(r.provider)) return;
     try {
       const hasRef = typeof (job.data as { ref?: unknown } | undefined)?.ref === 'object';
       await recordSend(db, r.provider, r.messageId, o.queue, o.jobId, ctx.config.jobs.keepCompletedSeconds, hasRef);
@@ -35,7 +46,10 @@ const providerOf = (job: Job) => {
 /** Provider delivery events in (the `delivery` queue), statuses and the suppression list. */
 export const delivery: Feature = {
   name: 'delivery',
-  listeners: (ctx) => [sendRecorder(ctx, { connection: ctx.connection, redis: ctx.config.redis })],
+  listeners: (ctx) => {
+    const providers = providersWithEvents(ctx.config);
+    return providers.size === 0 ? [] : [sendRecorder(ctx, { connection: ctx.connection, redis: ctx.config.redis }, providers)];
+  },
   handlers: (ctx) => {
     const db: DeliveryDb = { connection: ctx.connection, redis: ctx.config.redis };
     const log = ctx.logger.child({ queue: 'delivery' });

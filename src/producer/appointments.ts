@@ -70,7 +70,7 @@ export class AppointmentEvents {
   }
 
   /**
-   * A caller's key gives a derived id, like any idempotency key; without one the id is
+   * A caller's key gives a derived id, like any idempotency key; without one the id starts
    * `<event>-<appointment id>-<content hash>`, readable by ops, safe since the appointment id
    * is (letters, digits, `_.-`).
    */
@@ -79,7 +79,7 @@ export class AppointmentEvents {
       validateIdempotencyKey(opts.idempotencyKey);
       return { dedup: dedupFor(opts.idempotencyKey, name, payload) };
     }
-    const jobId = `${name}-${id}-${eventHash(name === 'cancelled' ? 'cancelled' : 'appointment', payload)}`;
-    return { dedup: { id: jobId, jobId } };
+    const key = `${name}-${id}-${eventHash(name === 'cancelled' ? 'cancelled' : 'appointment', payload)}`;
+    return { dedup: { id: key, prefix: key } };
   }
 }

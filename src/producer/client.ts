@@ -2,7 +2,7 @@ import { Queue, type JobsOptions } from 'bullmq';
 import type { ZodType } from 'zod';
 import type { Config } from '../config.js';
 import { InvalidPayloadError } from '../contract/errors.js';
-import { meetingCreateJobId } from '../contract/job-ids.js';
+import { jobIdFor, meetingCreateJobId } from '../contract/job-ids.js';
 import type { QueueName } from '../contract/queues.js';
 import { PRODUCER_JOBS, parsePayload } from '../contract/registry.js';
 import type { MeetingCreated, MeetingDeleted, MeetingUpdated, Skipped } from '../contract/results.js';
@@ -195,32 +195,25 @@ export class NotificationClient implements Enqueuer {
   }
 
   /**
-   * Adds an already validated payload. With `dedup`, in one round trip: the read of
-   * BullMQ's deduplication key and the add go out together. BullMQ keeps that key for 24 h
-   * even when the job is cleaned up sooner (removeOnComplete/removeOnFail), so a replay adds
-   * nothing and gets the first job's id. The job id carries a digest of the payload: when
-   * BullMQ answers another job's id, the key was used for another payload.
+   * Adds an already validated payload. With `dedup`, in one command: BullMQ's own
+   * `deduplication` option (24 h) adds nothing when the key was seen and answers the first
+   * job's id; its key survives the job's clean-up (removeOnComplete/removeOnFail). The id we
+   * propose ends with a nonce, so the answer tells a new job (our id) from a replay (the
+   * first one's), and a first id with another payload digest from a reused key.
    */
   async add(queue: QueueName, name: string, payload: unknown, opts: AddOptions): Promise<Enqueued> {
     const q = this.queue(queue);
+    const { dedup } = opts;
+    const proposed = dedup ? jobIdFor(dedup.prefix) : opts.jobId;
     const jobOpts: JobsOptions = {
       ...this.jobDefaults,
       ...(opts.delay !== undefined && { delay: opts.delay }),
-      ...(opts.jobId !== undefined && { jobId: opts.jobId }),
+      ...(proposed !== undefined && { jobId: proposed }),
+      ...(dedup && { deduplication: { id: dedup.id, ttl: IDEMPOTENCY_TTL_MS } }),
     };
-    const { dedup } = opts;
-    return this.withRedis(async () => {
-      if (!dedup) {
-        const job = await q.add(name, payload, jobOpts);
-        return { id: job.id!, queue, duplicate: false };
-      }
-      const [seen, job] = await Promise.all([
-        this.connection.get(`${q.toKey('de')}:${dedup.id}`),
-        q.add(name, payload, { ...jobOpts, jobId: dedup.jobId, deduplication: { id: dedup.id, ttl: IDEMPOTENCY_TTL_MS } }),
-      ]);
-      if (job.id !== dedup.jobId) throw new IdempotencyKeyReusedError(job.id!);
-      return { id: job.id, queue, duplicate: seen === dedup.jobId };
-    });
+    const job = await this.withRedis(() => q.add(name, payload, jobOpts));
+    if (dedup) return answerFor(job.id!, proposed!, dedup.prefix, queue);
+    return { id: job.id!, queue, duplicate: false };
   }
 
   /**
@@ -259,36 +252,31 @@ export class NotificationClient implements Enqueuer {
       if (!dedup || issues.length > 0) return;
       const f = first.get(dedup.id);
       if (f === undefined) first.set(dedup.id, i);
-      else if (prepared[f]!.dedup!.jobId !== dedup.jobId)
+      else if (prepared[f]!.dedup!.prefix !== dedup.prefix)
         issues.push({ path: `${i}.idempotencyKey`, message: `already used by item ${f} of this batch with another payload` });
     });
     if (issues.length > 0) throw new InvalidPayloadError(issues);
     const toAdd = prepared.flatMap(({ dedup }, i) => (!dedup || first.get(dedup.id) === i ? [i] : []));
-    const keyed = toAdd.filter((i) => prepared[i]!.dedup);
+    const proposed = new Map(toAdd.flatMap((i) => (prepared[i]!.dedup ? [[i, jobIdFor(prepared[i]!.dedup!.prefix)] as const] : [])));
     const q = this.queue(queue);
     return this.withRedis(async () => {
-      const [seen, jobs] = await Promise.all([
-        keyed.length > 0 ? this.connection.mget(...keyed.map((i) => `${q.toKey('de')}:${prepared[i]!.dedup!.id}`)) : [],
-        q.addBulk(
-          toAdd.map((i) => {
-            const { payload, delay, dedup } = prepared[i]!;
-            const opts: JobsOptions = {
-              ...this.jobDefaults,
-              ...(delay !== undefined && { delay }),
-              ...(dedup && { jobId: dedup.jobId, deduplication: { id: dedup.id, ttl: IDEMPOTENCY_TTL_MS } }),
-            };
-            return { name: 'send', data: payload, opts };
-          }),
-        ),
-      ]);
+      const jobs = await q.addBulk(
+        toAdd.map((i) => {
+          const { payload, delay, dedup } = prepared[i]!;
+          const opts: JobsOptions = {
+            ...this.jobDefaults,
+            ...(delay !== undefined && { delay }),
+            ...(dedup && { jobId: proposed.get(i)!, deduplication: { id: dedup.id, ttl: IDEMPOTENCY_TTL_MS } }),
+          };
+          return { name: 'send', data: payload, opts };
+        }),
+      );
       const idOf = new Map(toAdd.map((i, j) => [i, jobs[j]!.id!]));
-      const seenOf = new Map(keyed.map((i, j) => [i, seen[j]]));
       return prepared.map(({ dedup }, i): Enqueued => {
         if (!dedup) return { id: idOf.get(i)!, queue, duplicate: false };
         const f = first.get(dedup.id)!;
-        const id = idOf.get(f)!;
-        if (id !== dedup.jobId) return { id, queue, duplicate: true, keyReused: true };
-        return { id, queue, duplicate: f !== i || seenOf.get(f) === dedup.jobId };
+        const answer = answerFor(idOf.get(f)!, proposed.get(f)!, dedup.prefix, queue, true);
+        return f === i ? answer : { ...answer, duplicate: true };
       });
     });
   }
@@ -329,6 +317,18 @@ export class NotificationClient implements Enqueuer {
     await Promise.all([...this.queues.values()].map((q) => q.close().catch(() => {})));
     if (this.ownsConnection) await this.connection.quit().catch(() => this.connection.disconnect());
   }
+}
+
+/**
+ * What an add with an idempotency key made of BullMQ's answer: our proposed id (a new
+ * job), the first job's id with our prefix (a replay), or another prefix (the key was used
+ * for another payload: an error, or `keyReused` in a batch).
+ */
+function answerFor(id: string, proposed: string, prefix: string, queue: QueueName, inBatch = false): Enqueued {
+  if (id === proposed) return { id, queue, duplicate: false };
+  if (id.startsWith(`${prefix}-`)) return { id, queue, duplicate: true };
+  if (inBatch) return { id, queue, duplicate: true, keyReused: true };
+  throw new IdempotencyKeyReusedError(id);
 }
 
 export function createClient(opts: ClientOptions = {}): NotificationClient {

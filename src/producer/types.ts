@@ -42,8 +42,12 @@ export interface AddOptions {
   delay?: number;
   /** A job id the service itself chose (e.g. one meeting per appointment). */
   jobId?: string;
-  /** From an idempotency key: the job's id and what BullMQ deduplicates on. */
-  dedup?: { id: string; jobId: string };
+  /**
+   * From an idempotency key: what BullMQ deduplicates on for 24 h, and the start of the
+   * job's id (the add appends a nonce). An id answered with another start was made for
+   * another payload.
+   */
+  dedup?: { id: string; prefix: string };
 }
 
 /** What the appointment events need of the client (kept apart so neither imports the other). */
