@@ -80,7 +80,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
     ...(deps.logger ? { loggerInstance: deps.logger as FastifyBaseLogger } : { logger: false }),
     bodyLimit: BODY_LIMIT,
     // Past Fastify's 100 (a 414 before any check): job ids go to 255, the schema decides.
-    maxParamLength: 256,
+    routerOptions: { maxParamLength: 256 },
     serverFactory: serverWithTimeouts(deps.requestTimeoutMs ?? REQUEST_TIMEOUT_MS),
     clientErrorHandler: clientError,
     // One line per request from the hook below, without probe noise.

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
-import { freePort, waitForRedis } from './redis.js';
+import { freePort, isFree, waitForRedis } from './redis.js';
 
 const run = promisify(execFile);
 
@@ -20,20 +20,24 @@ export class PrivateCluster {
   }
 
   static async start(masters = 3): Promise<PrivateCluster> {
-    const ports: number[] = [];
-    // Cluster bus ports are port + 10000: keep both free and below 65536.
-    while (ports.length < masters) {
-      const p = await freePort();
-      if (p < 55_000 && !ports.includes(p)) ports.push(p);
+    // Other test files start redis-servers on free ports at the same time: a port (or its
+    // bus port) picked here may be taken before a node binds it. Start again on new ports.
+    for (let attempt = 1; ; attempt++) {
+      const ports: number[] = [];
+      // Cluster bus ports are port + 10000: keep both free and below 65536.
+      while (ports.length < masters) {
+        const p = await freePort();
+        if (p < 55_000 && !ports.includes(p) && (await isFree(p + 10_000))) ports.push(p);
+      }
+      const c = new PrivateCluster(ports);
+      try {
+        await c.boot();
+        return c;
+      } catch (err) {
+        await c.stop();
+        if (attempt >= 3) throw err;
+      }
     }
-    const c = new PrivateCluster(ports);
-    try {
-      await c.boot();
-    } catch (err) {
-      await c.stop();
-      throw err;
-    }
-    return c;
   }
 
   private async boot() {

@@ -23,6 +23,15 @@ export async function freePort(): Promise<number> {
   });
 }
 
+/** True when nothing listens on `port` (127.0.0.1) right now. */
+export function isFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = createServer();
+    s.once('error', () => resolve(false));
+    s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
+  });
+}
+
 export async function waitForRedis(url: string, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
@@ -56,18 +65,33 @@ export class PrivateRedis {
 
   static async start(opts: { appendonly?: boolean; args?: string[] } = {}): Promise<PrivateRedis> {
     const args = ['--appendonly', opts.appendonly ? 'yes' : 'no', ...(opts.appendonly ? ['--appendfsync', 'always'] : []), ...(opts.args ?? [])];
-    const r = new PrivateRedis(await freePort(), args);
-    await r.start();
-    return r;
+    // Other test files start servers on free ports too: a port taken before ours binds it
+    // makes our server exit at once. Then start again on another port.
+    for (let attempt = 1; ; attempt++) {
+      const r = new PrivateRedis(await freePort(), args);
+      try {
+        await r.start();
+        return r;
+      } catch (err) {
+        await r.stop();
+        if (attempt >= 3) throw err;
+      }
+    }
   }
 
   async start(): Promise<void> {
-    this.proc = spawn(
+    const proc = spawn(
       'redis-server',
       ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--dir', this.dir, '--logfile', '', ...this.extraArgs],
       { stdio: 'ignore' },
     );
-    await waitForRedis(this.url);
+    this.proc = proc;
+    // A server that exits at once could not bind: never mistake another one on the port for ours.
+    const exited = new Promise<never>((_, reject) =>
+      proc.once('exit', (code) => reject(new Error(`redis-server on port ${this.port} exited (${code}) before answering`))),
+    );
+    exited.catch(() => {});
+    await Promise.race([waitForRedis(this.url), exited]);
   }
 
   /** SIGKILL: no shutdown, no final save. */
