@@ -189,7 +189,8 @@ function kill(pid: number, signal: NodeJS.Signals | 0): boolean {
 /** Signal 0 only asks whether the process exists. */
 const alive = (pid: number) => kill(pid, 0);
 
-function freePort(): Promise<number> {
+/** A loopback port nothing listens on right now (the embedded server's, and the tests'). */
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const s = createServer();
     s.once('error', reject);

@@ -1,3 +1,4 @@
+import { freePort } from '../../src/runtime/embedded-redis.js';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -12,16 +13,7 @@ export interface RedisHandle {
   stop(): Promise<void>;
 }
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
+export { freePort };
 
 /** True when nothing listens on `port` (127.0.0.1) right now. */
 export function isFree(port: number): Promise<boolean> {
