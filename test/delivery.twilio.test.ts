@@ -90,7 +90,8 @@ describe('Twilio delivery events through the real server, queue and workers', ()
     s = await start();
     twilio.callbackScripts.set(PHONE, [{ status: 'sent' }, { status: 'undelivered', errorCode: '63016' }]);
     const ref = { appointmentId: 'apt_42', kind: 'J-1' as const, version: 1, recipient: 'attendee' as const };
-    const { id } = await s.client.sendWhatsApp({ to: PHONE, body: 'Bonjour', ref });
+    // Added as the appointments feature adds its messages: producers cannot set `ref`.
+    const id = (await s.queue('whatsapp').add('send', { to: PHONE, body: 'Bonjour', ref }, { jobId: 'apt-apt_42-J-1-v1-whatsapp' })).id!;
     const d = await s.untilStatus('whatsapp', id, 'undelivered');
     expect(d.errorCode).toBe('63016');
     const ev = await until(() => events().find((e) => e.type === 'message.undelivered'), 10_000, 'message.undelivered');

@@ -24,6 +24,15 @@ describe('producer client', () => {
     expect(await client.queue('email').count()).toBe(0);
   });
 
+  it("drops a producer's `ref`: only the appointments feature says what a message is for", async () => {
+    make();
+    const ref = { appointmentId: 'apt_1', kind: 'J-1', version: 1, recipient: 'attendee' };
+    const sms = await client.sendSms({ to: '+33612345678', body: 'x', ref } as never);
+    const wa = await client.sendWhatsApp({ to: '+33612345678', body: 'x', ref } as never);
+    expect((await client.queue('sms').getJob(sms.id))!.data).toEqual({ to: '+33612345678', body: 'x' });
+    expect((await client.queue('whatsapp').getJob(wa.id))!.data).toEqual({ to: '+33612345678', body: 'x' });
+  });
+
   it('rejects a national phone number with a message that says E.164', async () => {
     make();
     const err = (await client.sendSms({ to: '0612345678', body: 'x' }).catch((e) => e)) as ValidationError;

@@ -1,4 +1,4 @@
-import type { EmailJobPayload, MessageRef, SmsPayload, WhatsAppPayload } from '../contract/schemas.js';
+import type { EmailJobPayload, MessageRef, SmsJobPayload, WhatsAppJobPayload } from '../contract/schemas.js';
 import { renderAppointment, type HostKind, type TemplateKind } from '../templates/appointment.js';
 import { addressFor, hostEmail, manageLink, whatsappContent } from './channels.js';
 import { followUpOptions, type AppointmentDeps } from './deps.js';
@@ -43,7 +43,7 @@ export async function notifyAttendee(
     }
     const ref: MessageRef = { appointmentId: s.id, kind, version: s.version, recipient: 'attendee', ...(fallbackOf && { fallbackOf }) };
     const jobId = jobIds.message(s.id, step, s.version, channel);
-    const payload: EmailJobPayload | SmsPayload | WhatsAppPayload =
+    const payload: EmailJobPayload | SmsJobPayload | WhatsAppJobPayload =
       channel === 'email'
         ? { to, subject: r.email.subject, html: r.email.html, text: r.email.text, expiresAt, ref }
         : channel === 'whatsapp'

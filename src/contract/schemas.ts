@@ -172,38 +172,42 @@ export const emailPayload = emailFields.refine(htmlOrText, htmlOrTextIssue);
 /**
  * The `email` queue's job: a producer's payload, or the appointments feature's with its
  * `ref` (from which the email worker builds the calendar invitation when the job runs, so
- * the job stays small). Producers cannot set `ref`: their schema leaves it out.
+ * the job stays small). Producers cannot set `ref`: their schemas leave it out.
  */
 export const emailJobPayload = emailFields.extend({ ref: messageRef.optional() }).refine(htmlOrText, htmlOrTextIssue);
 
-export const smsPayload = z.object({
+const smsFields = z.object({
   to: phone,
   // Twilio's own ceiling for one message (10 segments).
   body: bodyText(1600).min(1),
   expiresAt,
-  ref: messageRef.optional(),
 });
 
-export const whatsappPayload = z
-  .object({
-    to: phone,
-    body: bodyText(4096).min(1).optional(),
-    contentSid: z
-      .string()
-      .regex(/^HX[0-9a-fA-F]{32}$/, 'must be a Twilio Content SID: HX and 32 hex digits')
-      .optional(),
-    contentVariables: atMostKeys(
-      z.record(z.string().max(64).regex(ONE_LINE, 'variable names must not contain control characters'), bodyText(1024)),
-    ).optional(),
-    expiresAt,
-    ref: messageRef.optional(),
-  })
-  .superRefine((p, ctx) => {
-    if ((p.body === undefined) === (p.contentSid === undefined))
-      ctx.addIssue({ code: 'custom', path: ['body'], message: 'give exactly one of body or contentSid' });
-    if (p.contentVariables && !p.contentSid)
-      ctx.addIssue({ code: 'custom', path: ['contentVariables'], message: 'only with contentSid' });
-  });
+const whatsappFields = z.object({
+  to: phone,
+  body: bodyText(4096).min(1).optional(),
+  contentSid: z
+    .string()
+    .regex(/^HX[0-9a-fA-F]{32}$/, 'must be a Twilio Content SID: HX and 32 hex digits')
+    .optional(),
+  contentVariables: atMostKeys(
+    z.record(z.string().max(64).regex(ONE_LINE, 'variable names must not contain control characters'), bodyText(1024)),
+  ).optional(),
+  expiresAt,
+});
+
+const bodyOrTemplate = (p: z.infer<typeof whatsappFields>, ctx: z.RefinementCtx) => {
+  if ((p.body === undefined) === (p.contentSid === undefined))
+    ctx.addIssue({ code: 'custom', path: ['body'], message: 'give exactly one of body or contentSid' });
+  if (p.contentVariables && !p.contentSid)
+    ctx.addIssue({ code: 'custom', path: ['contentVariables'], message: 'only with contentSid' });
+};
+
+/** What producers send; the queues' jobs may also carry the appointments feature's `ref`. */
+export const smsPayload = smsFields;
+export const smsJobPayload = smsFields.extend({ ref: messageRef.optional() });
+export const whatsappPayload = whatsappFields.superRefine(bodyOrTemplate);
+export const whatsappJobPayload = whatsappFields.extend({ ref: messageRef.optional() }).superRefine(bodyOrTemplate);
 
 export const visioProvider = z.enum(['ZOOM', 'GOOGLE_MEET', 'CUSTOM']);
 /** The meeting kinds the service creates (VisioKind), as opposed to a `CUSTOM` link. */
@@ -260,7 +264,9 @@ export type EmailPayload = z.infer<typeof emailPayload>;
 export type EmailJobPayload = z.infer<typeof emailJobPayload>;
 export type EmailAttachment = z.infer<typeof emailAttachment>;
 export type SmsPayload = z.infer<typeof smsPayload>;
+export type SmsJobPayload = z.infer<typeof smsJobPayload>;
 export type WhatsAppPayload = z.infer<typeof whatsappPayload>;
+export type WhatsAppJobPayload = z.infer<typeof whatsappJobPayload>;
 export type MeetingCreatePayload = z.infer<typeof meetingCreatePayload>;
 export type Appointment = z.infer<typeof appointment>;
 export type AppointmentCancelled = z.infer<typeof appointmentCancelled>;

@@ -1,7 +1,7 @@
 import type { Job } from 'bullmq';
 import { expectName, parsePayload } from '../contract/registry.js';
 import { skipped } from '../contract/results.js';
-import { emailJobPayload, smsPayload, whatsappPayload } from '../contract/schemas.js';
+import { emailJobPayload, smsJobPayload, whatsappJobPayload } from '../contract/schemas.js';
 import { addSuppression, suppressedAmong } from '../delivery/suppressions.js';
 import type { Feature, JobResult, QueueHandler, ServiceContext } from '../runtime/types.js';
 import { sendEmail, type InvitationSource } from './email.js';
@@ -65,7 +65,7 @@ function messageHandlers(ctx: ServiceContext, invitations: InvitationSource | un
       recipient: to,
       run: (job, jc) => {
         expectName(job, 'send');
-        return unlessExpired(parsePayload(smsPayload, job.data), (p) =>
+        return unlessExpired(parsePayload(smsJobPayload, job.data), (p) =>
           sendSms(p, { provider: providers.sms, from: config.sms?.from, deliveryKey: jc.deliveryKey, suppression }),
         );
       },
@@ -77,7 +77,7 @@ function messageHandlers(ctx: ServiceContext, invitations: InvitationSource | un
       recipient: to,
       run: (job, jc) => {
         expectName(job, 'send');
-        return unlessExpired(parsePayload(whatsappPayload, job.data), (p) =>
+        return unlessExpired(parsePayload(whatsappJobPayload, job.data), (p) =>
           sendWhatsApp(p, { provider: providers.whatsapp, from: config.whatsapp?.from, deliveryKey: jc.deliveryKey, suppression }),
         );
       },

@@ -1,4 +1,4 @@
-import type { SmsPayload } from '../contract/schemas.js';
+import type { SmsJobPayload } from '../contract/schemas.js';
 import { skipped, type Skipped, type TextSent } from '../contract/results.js';
 import type { SendContext, SmsProvider } from '../providers/types.js';
 import { refuseSuppressed, rememberOptOut, type SuppressionCheck } from './suppression.js';
@@ -9,7 +9,7 @@ export interface SmsDeps extends SendContext {
   suppression?: SuppressionCheck;
 }
 
-export async function sendSms(payload: SmsPayload, deps: SmsDeps): Promise<TextSent | Skipped> {
+export async function sendSms(payload: SmsJobPayload, deps: SmsDeps): Promise<TextSent | Skipped> {
   if (!deps.provider || !deps.from)
     return skipped('SMS is not configured: set TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and TWILIO_PHONE_NUMBER');
   await refuseSuppressed(deps.suppression, 'sms', payload.to);

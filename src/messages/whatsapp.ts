@@ -1,4 +1,4 @@
-import type { WhatsAppPayload } from '../contract/schemas.js';
+import type { WhatsAppJobPayload } from '../contract/schemas.js';
 import { skipped, type Skipped, type TextSent } from '../contract/results.js';
 import type { SendContext, WhatsAppProvider } from '../providers/types.js';
 import { refuseSuppressed, rememberOptOut, type SuppressionCheck } from './suppression.js';
@@ -10,7 +10,7 @@ export interface WhatsAppDeps extends SendContext {
   suppression?: SuppressionCheck;
 }
 
-export async function sendWhatsApp(payload: WhatsAppPayload, deps: WhatsAppDeps): Promise<TextSent | Skipped> {
+export async function sendWhatsApp(payload: WhatsAppJobPayload, deps: WhatsAppDeps): Promise<TextSent | Skipped> {
   if (!deps.provider || !deps.from)
     return skipped('WhatsApp is not configured: set TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and TWILIO_WHATSAPP_NUMBER');
   await refuseSuppressed(deps.suppression, 'whatsapp', payload.to);
