@@ -1,12 +1,14 @@
 /**
  * Enqueue rate of the producer client beside raw BullMQ: one `sendSms` at a time against
  * `Queue.add`, and `sendBulk` against `Queue.addBulk` (chunks of BULK_CHUNK). The client's
- * extra work is validation (zod); with idempotency keys, a read of the deduplication key sent
- * beside the add (one round trip), against `Queue.add` with a `jobId`.
+ * extra work is validation (zod); with idempotency keys, two digests and BullMQ's
+ * `deduplication` option in the same add, against `Queue.add` with a `jobId`.
  */
 import { Queue } from 'bullmq';
 import { randomUUID } from 'node:crypto';
+import { idempotentIds, jobIdFor } from '../src/contract/job-ids.js';
 import { NotificationClient } from '../src/producer/client.js';
+import { IDEMPOTENCY_TTL_MS } from '../src/producer/idempotency.js';
 import { note, rawRedis, round } from './util.js';
 
 const BULK_CHUNK = 1000;
@@ -44,12 +46,21 @@ async function ours(redisUrl: string, mode: Mode, n: number): Promise<number> {
   }
 }
 
-async function raw(redisUrl: string, mode: Mode, n: number): Promise<number> {
+/**
+ * Raw BullMQ. Keyed modes add with a `jobId`; with `dedup`, also with BullMQ's
+ * `deduplication` option and the ids our client derives (what that option costs alone).
+ */
+async function raw(redisUrl: string, mode: Mode, n: number, dedup = false): Promise<number> {
   const connection = rawRedis(redisUrl);
   const q = new Queue('sms', { connection, prefix: `bq-${randomUUID().slice(0, 8)}` });
   await q.waitUntilReady();
   const run = randomUUID().slice(0, 8);
-  const opts = (i: number) => (mode.endsWith('Keyed') ? { ...OPTS, jobId: `k-${run}-${i}` } : OPTS);
+  const opts = (i: number) => {
+    if (!mode.endsWith('Keyed')) return OPTS;
+    if (!dedup) return { ...OPTS, jobId: `k-${run}-${i}` };
+    const { dedupId, prefix } = idempotentIds(`k-${run}-${i}`, JSON.stringify(sms(i)));
+    return { ...OPTS, jobId: jobIdFor(prefix), deduplication: { id: dedupId, ttl: IDEMPOTENCY_TTL_MS } };
+  };
   try {
     return await timed(n, async () => {
       if (mode === 'single' || mode === 'singleKeyed') for (let i = 0; i < n; i++) await q.add('send', sms(i), opts(i));
@@ -65,25 +76,53 @@ async function raw(redisUrl: string, mode: Mode, n: number): Promise<number> {
 
 export interface EnqueueFigure {
   jobs: number;
+  quads: number;
   clientPerS: number;
   rawPerS: number;
+  /** Median over quads of (ours, ours) / (raw, raw). */
   ratio: number;
+  quadRatios: number[];
+  /** Keyed modes: raw BullMQ with its `deduplication` option and our ids, against the same raw baseline. */
+  bullmqDedupRatio?: number;
 }
 
-/** Each mode: raw, ours, ours, raw; rates are the mean of the two runs of each. */
-export async function enqueueRates(redisUrl: string, singleN: number, bulkN: number): Promise<Record<Mode, EnqueueFigure>> {
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
+
+/**
+ * Each mode: an untimed warm-up of both sides (so neither pays the JIT), then ABBA quads
+ * (raw, ours, ours, raw): drift on a shared machine hits both sides of a quad alike. The
+ * ratio is the median of the quads' ratios.
+ */
+export async function enqueueRates(redisUrl: string, singleN: number, bulkN: number, quads = 9): Promise<Record<Mode, EnqueueFigure>> {
   const out = {} as Record<Mode, EnqueueFigure>;
   for (const mode of ['single', 'singleKeyed', 'bulk', 'bulkKeyed'] as const) {
     const n = mode.startsWith('bulk') ? bulkN : singleN;
-    await ours(redisUrl, mode, Math.min(n, 500)); // warm-up
-    const r1 = await raw(redisUrl, mode, n);
-    const o1 = await ours(redisUrl, mode, n);
-    const o2 = await ours(redisUrl, mode, n);
-    const r2 = await raw(redisUrl, mode, n);
-    const rawPerS = round((r1 + r2) / 2);
-    const clientPerS = round((o1 + o2) / 2);
-    out[mode] = { jobs: n, clientPerS, rawPerS, ratio: round(clientPerS / rawPerS, 2) };
-    note(`enqueue ${mode}: client ${o1}/${o2} raw ${r1}/${r2} jobs/s -> ${out[mode].ratio}x`);
+    await raw(redisUrl, mode, Math.min(n, 1000));
+    await ours(redisUrl, mode, Math.min(n, 1000));
+    const rawRates: number[] = [];
+    const ourRates: number[] = [];
+    const quadRatios: number[] = [];
+    for (let q = 0; q < quads; q++) {
+      const r1 = await raw(redisUrl, mode, n);
+      const o1 = await ours(redisUrl, mode, n);
+      const o2 = await ours(redisUrl, mode, n);
+      const r2 = await raw(redisUrl, mode, n);
+      rawRates.push(r1, r2);
+      ourRates.push(o1, o2);
+      quadRatios.push(round((o1 + o2) / (r1 + r2), 2));
+    }
+    out[mode] = { jobs: n, quads, clientPerS: round(median(ourRates)), rawPerS: round(median(rawRates)), ratio: median(quadRatios), quadRatios };
+    note(`enqueue ${mode}: client ${out[mode].clientPerS} raw ${out[mode].rawPerS} jobs/s; quads ${quadRatios.join(' ')} -> ${out[mode].ratio}x`);
+    if (mode.endsWith('Keyed')) {
+      const dedupQuads: number[] = [];
+      for (let q = 0; q < quads; q++) {
+        const r1 = await raw(redisUrl, mode, n);
+        const d = (await raw(redisUrl, mode, n, true)) + (await raw(redisUrl, mode, n, true));
+        dedupQuads.push(round(d / (r1 + (await raw(redisUrl, mode, n))), 2));
+      }
+      out[mode].bullmqDedupRatio = median(dedupQuads);
+      note(`enqueue ${mode}: raw BullMQ with deduplication, quads ${dedupQuads.join(' ')} -> ${out[mode].bullmqDedupRatio}x`);
+    }
   }
   return out;
 }

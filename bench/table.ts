@@ -8,7 +8,7 @@ export function printTable(s: Record<string, any>): void {
       `${c.full.jobsPerS} (${c.full.cpuUsPerJob} µs) = ${c.ratio}x [${c.ratioRange.join('-')}] fetch, ${c.ratioUndici}x [${c.ratioUndiciRange.join('-')}] undici`,
       `fetch ${c.raw.jobsPerS} (${c.raw.cpuUsPerJob} µs), undici ${c.rawUndici.jobsPerS} (${c.rawUndici.cpuUsPerJob} µs)${c.control ? `; A/A control ${c.control.ratio}x [${c.control.ratioRange.join('-')}]` : ''}`,
     );
-  for (const [mode, e] of Object.entries<any>(s.enqueue ?? {})) add(`enqueue ${mode} (jobs/s)`, `${e.clientPerS} = ${e.ratio}x`, `raw ${e.rawPerS}`);
+  for (const [mode, e] of Object.entries<any>(s.enqueue ?? {})) add(`enqueue ${mode} (jobs/s)`, `${e.clientPerS} = ${e.ratio}x`, `raw ${e.rawPerS}${e.bullmqDedupRatio ? ` (BullMQ dedup alone ${e.bullmqDedupRatio}x)` : ''}`);
   if (s.latency)
     add(
       `e2e latency @${s.latency.ratePerS}/s p50/p99/max ms`,

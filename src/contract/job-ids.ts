@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
 /**
  * The names BullMQ gives a queue's own keys (`<prefix>:<queue>:<name>`), from its QueueKeys
@@ -28,16 +28,18 @@ export function isSafeJobId(id: string): boolean {
 /** A caller's idempotency key: 1-255 printable ASCII characters (space included), whatever they say. */
 export const IDEMPOTENCY_KEY = /^[\x20-\x7e]{1,255}$/;
 
-const digest = (s: string, hex: number) => createHash('sha256').update(s).digest('hex').slice(0, hex);
+const digest = (s: string, hex: number) => hash('sha256', s, 'hex').slice(0, hex);
 
 /**
- * The start of the job id an idempotency key gives (README "Idempotency"): `idem-` and a
- * digest of the key, then a digest of the payload, so that the key alone never names a
- * Redis key, and the same key sent with another payload is told apart. The add appends a
- * nonce (`jobIdFor`): the id BullMQ answers then says whether this add made the job.
+ * What an idempotency key gives (README "Idempotency"): the id BullMQ deduplicates on for
+ * 24 h (`idem-` and a digest of the key, so the key alone never names a Redis key), and the
+ * start of the job id, which adds a digest of the payload so that the same key sent with
+ * another payload is told apart. The add appends a nonce (`jobIdFor`): the id BullMQ
+ * answers then says whether this add made the job.
  */
-export function idempotentJobIdPrefix(key: string, payloadJson: string): string {
-  return `idem-${digest(key, 32)}-${digest(payloadJson, 12)}`;
+export function idempotentIds(key: string, payloadJson: string): { dedupId: string; prefix: string } {
+  const dedupId = `idem-${digest(key, 32)}`;
+  return { dedupId, prefix: `${dedupId}-${digest(payloadJson, 12)}` };
 }
 
 let sequence = 0;
@@ -45,11 +47,6 @@ let sequence = 0;
 export function jobIdFor(prefix: string): string {
   sequence = (sequence + 1) % 1_679_616;
   return `${prefix}-${Date.now().toString(36)}${sequence.toString(36).padStart(4, '0')}${Math.floor(Math.random() * 1296).toString(36).padStart(2, '0')}`;
-}
-
-/** What BullMQ deduplicates a keyed job on for 24 h (its `deduplication.id`). */
-export function idempotencyDedupId(key: string): string {
-  return `idem-${digest(key, 32)}`;
 }
 
 /** A meeting created on its own (not by an appointment): one per appointment id. */

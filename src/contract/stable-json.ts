@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
 /** JSON with sorted keys: the same content always hashes the same, whatever the key order. */
 export function stableJson(value: unknown): string {
@@ -14,5 +14,5 @@ export function stableJson(value: unknown): string {
 
 /** Content hash of an event (its name and validated payload), 16 hex digits. */
 export function eventHash(name: string, payload: unknown): string {
-  return createHash('sha256').update(`${name}\n${stableJson(payload)}`).digest('hex').slice(0, 16);
+  return hash('sha256', `${name}\n${stableJson(payload)}`, 'hex').slice(0, 16);
 }

@@ -205,12 +205,10 @@ export class NotificationClient implements Enqueuer {
     const q = this.queue(queue);
     const { dedup } = opts;
     const proposed = dedup ? jobIdFor(dedup.prefix) : opts.jobId;
-    const jobOpts: JobsOptions = {
-      ...this.jobDefaults,
-      ...(opts.delay !== undefined && { delay: opts.delay }),
-      ...(proposed !== undefined && { jobId: proposed }),
-      ...(dedup && { deduplication: { id: dedup.id, ttl: IDEMPOTENCY_TTL_MS } }),
-    };
+    const jobOpts: JobsOptions = { ...this.jobDefaults };
+    if (opts.delay !== undefined) jobOpts.delay = opts.delay;
+    if (proposed !== undefined) jobOpts.jobId = proposed;
+    if (dedup) jobOpts.deduplication = { id: dedup.id, ttl: IDEMPOTENCY_TTL_MS };
     const job = await this.withRedis(() => q.add(name, payload, jobOpts));
     if (dedup) return answerFor(job.id!, proposed!, dedup.prefix, queue);
     return { id: job.id!, queue, duplicate: false };
@@ -283,7 +281,7 @@ export class NotificationClient implements Enqueuer {
 
   /** Runs a Redis operation, failing fast with RedisUnavailableError when Redis is away. */
   async withRedis<T>(op: () => Promise<T>): Promise<T> {
-    await this.ready();
+    if (this.connection.status !== 'ready') await this.ready();
     try {
       return await op();
     } catch (err) {

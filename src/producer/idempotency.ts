@@ -1,5 +1,5 @@
 import { InvalidPayloadError } from '../contract/errors.js';
-import { IDEMPOTENCY_KEY, idempotencyDedupId, idempotentJobIdPrefix } from '../contract/job-ids.js';
+import { IDEMPOTENCY_KEY, idempotentIds } from '../contract/job-ids.js';
 import { stableJson } from '../contract/stable-json.js';
 import type { AddOptions } from './types.js';
 
@@ -13,5 +13,6 @@ export function validateIdempotencyKey(k: unknown, path = 'idempotencyKey'): ass
 
 /** The dedup a caller's key gives a (job name, validated payload). */
 export function dedupFor(key: string, name: string, payload: unknown): NonNullable<AddOptions['dedup']> {
-  return { id: idempotencyDedupId(key), prefix: idempotentJobIdPrefix(key, `${name}\n${stableJson(payload)}`) };
+  const { dedupId, prefix } = idempotentIds(key, `${name}\n${stableJson(payload)}`);
+  return { id: dedupId, prefix };
 }
