@@ -251,7 +251,7 @@ export async function throughputCase(env: Env, c: Case, opts: { quads: number; w
     result.control = { ratio: round(median(aa), 2), ratioRange: [round(Math.min(...aa), 2), round(Math.max(...aa), 2)] };
   }
   note(
-    `${c.channel} ${c.latencyMs} ms c=${c.concurrency}: raw ${raw.map((x) => x.jobsPerS).join('/')} full ${full.map((x) => x.jobsPerS).join('/')} jobs/s -> ${result.ratio}x [${result.ratioRange.join('-')}]; undici raw ${rawUndici.map((x) => x.jobsPerS).join('/')} -> ${result.ratioUndici}x [${result.ratioUndiciRange.join('-')}], geo ${result.ratioGeoMean}x${result.control ? `; A/A control ${result.control.ratio}x [${result.control.ratioRange.join('-')}]` : ''}; cpu/job raw ${result.raw.cpuUsPerJob} full ${result.full.cpuUsPerJob} µs -> ${result.cpuRatio}x; redis cpu/job raw ${result.raw.redisCpuUsPerJob} full ${result.full.redisCpuUsPerJob} µs; provider connections ${result.full.providerConnectionsOpened}`,
+    `${c.channel} ${c.latencyMs} ms c=${c.concurrency}: raw ${raw.map((x) => x.jobsPerS).join('/')} full ${full.map((x) => x.jobsPerS).join('/')} jobs/s -> ${result.ratio}x [${result.ratioRange.join('-')}]; undici raw (cpu/job ${result.rawUndici.cpuUsPerJob} µs, redis ${result.rawUndici.redisCpuUsPerJob} µs) ${rawUndici.map((x) => x.jobsPerS).join('/')} -> ${result.ratioUndici}x [${result.ratioUndiciRange.join('-')}], geo ${result.ratioGeoMean}x${result.control ? `; A/A control ${result.control.ratio}x [${result.control.ratioRange.join('-')}]` : ''}; cpu/job raw ${result.raw.cpuUsPerJob} full ${result.full.cpuUsPerJob} µs -> ${result.cpuRatio}x; redis cpu/job raw ${result.raw.redisCpuUsPerJob} full ${result.full.redisCpuUsPerJob} µs; provider connections ${result.full.providerConnectionsOpened}`,
   );
   return result;
 }

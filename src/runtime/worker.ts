@@ -57,6 +57,7 @@ export function createWorker(handler: QueueHandler, deps: RuntimeDeps): Worker {
   const { config, connection, logger } = deps;
   const settings = config.queues[handler.queue];
   const log = logger.child({ queue: handler.queue });
+  const keyPrefix = `${queuePrefix(config.redis)}:${handler.queue}:`;
   // The outcome line below is flat: top-level redaction is all it needs, and much cheaper.
   const outcomeLog = flatLineLogger(log);
 
@@ -136,9 +137,12 @@ export function createWorker(handler: QueueHandler, deps: RuntimeDeps): Worker {
    * would retry, and re-send, a message that went out. The completion that follows carries
    * the result; only a re-run of this very job would miss the marker.
    */
+  const marker = withMarker(connection);
   const markDelivered = async (job: Job, result: JobResult) => {
     try {
-      await job.updateProgress({ delivered: result });
+      const progress = { delivered: result };
+      await marker.markDelivered(`${keyPrefix}${job.id}`, JSON.stringify(progress));
+      job.progress = progress;
     } catch (err) {
       log.error({ jobId: job.id, err: { message: (err as Error).message } }, 'delivery marker not written');
     }
@@ -194,6 +198,24 @@ export function createWorker(handler: QueueHandler, deps: RuntimeDeps): Worker {
     log.error({ err: { message: err.message } }, 'worker error');
   });
   return worker;
+}
+
+/**
+ * The delivery marker goes where BullMQ keeps a job's progress, so that it comes back with
+ * the job on every fetch (see QueueHandler.deliverOnce). Written by a plain HSET rather than
+ * BullMQ's updateProgress, which also appends a `progress` event to the queue's event
+ * stream: nothing listens for it, and it cost this per-message path a Lua script and a
+ * stream entry. Only an existing job is written: a job removed meanwhile stays removed.
+ */
+const MARK_DELIVERED = `if redis.call('EXISTS', KEYS[1]) == 1 then redis.call('HSET', KEYS[1], 'progress', ARGV[1]) return 1 end return 0`;
+
+type WithMarker = RedisClient & { markDelivered(jobKey: string, progressJson: string): Promise<number> };
+
+function withMarker(connection: RedisClient): WithMarker {
+  const c = connection as WithMarker;
+  // defineCommand sends EVALSHA and falls back to EVAL once per connection.
+  if (typeof c.markDelivered !== 'function') connection.defineCommand('markDelivered', { numberOfKeys: 1, lua: MARK_DELIVERED });
+  return c;
 }
 
 function safe<T>(f: () => T): T | undefined {
