@@ -39,7 +39,7 @@ export function printTable(s: Record<string, any>): void {
   }
   if (s.delivery) {
     const d = s.delivery;
-    add('Twilio callbacks/s until applied', `${d.callbacksPerS.ours} = ${d.ratioToBare}x bare, ${d.ratioToSms}x SMS rate`, `bare ${d.callbacksPerS.bare}; SMS ${d.smsPerS}/s`);
+    add('Twilio callbacks/s until applied', `${d.callbacksPerS.ours} = ${d.ratioToBare}x bare, ${d.ratioToSms}x SMS rate`, `bare ${d.callbacksPerS.bare} = ${d.bareToSms}x SMS; SMS ${d.smsPerS}/s`);
     add('  answered by the server alone (workers elsewhere)', `${d.serverOnlyPerS} = ${d.serverOnlyRatioToBare}x bare`);
     add(`callback -> applied @${d.appliedLatencyMs.ratePerS}/s p50/p99/max ms`, `${d.appliedLatencyMs.p50}/${d.appliedLatencyMs.p99}/${d.appliedLatencyMs.max}`);
     add('Redis bytes per message (id mapping + status)', `${d.redisBytesPerMessage.memoryUsageOfOneKey}`, `used_memory delta ${d.redisBytesPerMessage.usedMemoryDeltaPerMessage}`);
