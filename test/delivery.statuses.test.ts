@@ -64,6 +64,22 @@ describe('delivery statuses in Redis: forward only, atomic, compact', () => {
     ]);
   });
 
+  it('keeps the order across script calls when a batch is split (thousands of events)', async () => {
+    const sids = Array.from({ length: 700 }, (_, i) => `SM-big-${i}`);
+    for (const sid of sids) await recordSend(db(), 'twilio', sid, 'sms', sid.slice(3), 60);
+    const at = new Date().toISOString();
+    const events = [
+      ...sids.map((messageId) => ({ provider: 'twilio' as const, messageId, status: 'sent' as const, at })),
+      ...sids.map((messageId) => ({ provider: 'twilio' as const, messageId, status: 'delivered' as const, at })),
+      ...sids.slice(0, 10).map((messageId) => ({ provider: 'twilio' as const, messageId, status: 'sent' as const, at })),
+    ];
+    const r = await applyStatuses(db(), events);
+    expect(r).toHaveLength(1410);
+    expect(r.slice(0, 1400).every((x) => x.found && x.moved)).toBe(true);
+    expect(r.slice(1400).every((x) => x.found && !x.moved)).toBe(true);
+    expect((await view('SM-big-699'))?.status).toBe('delivered');
+  });
+
   it('lets exactly one of many concurrent identical events through', async () => {
     await recordSend(db(), 'twilio', 'SM-race', 'sms', 'race', 60);
     const results = await Promise.all(Array.from({ length: 20 }, () => moved('SM-race', { status: 'delivered', at: new Date().toISOString() })));

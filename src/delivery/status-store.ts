@@ -38,37 +38,46 @@ export async function recordSend(
  * Forward only, decided in Redis so concurrent workers cannot both move a message:
  * sent -> delayed -> delivered -> read, or to a negative status from before delivered;
  * bounced and complained may also follow delivered or read; a negative status is final.
- * The same event twice, or a late one, changes nothing. Answers nil for an unknown
- * message id, else {moved 1|0, "<queue>:<jobId>"}.
+ * The same event twice, or a late one, changes nothing. Applies KEYS[i] <- (ARGV[2i-1]
+ * status, ARGV[2i] entry) in order, so two events for one message in one call follow each
+ * other; answers per event {moved 1|0, "<queue>:<jobId>"}, or {-1, ""} for an unknown
+ * message id (one call for a whole batch: no per-event script call).
  */
 const APPLY = `
-local cur = redis.call('GET', KEYS[1])
-if not cur then return nil end
-local job = string.match(cur, '^[^|]*')
-local new = ARGV[1]
-if string.find(cur, '|', 1, true) then
-  local rank = {sent = 1, delayed = 2, delivered = 3, read = 4}
-  local last = string.match(string.match(cur, '[^|]*$'), '^[^,]*')
-  local rf, rt = rank[last], rank[new]
-  if rf == nil then return {0, job} end
-  if rt ~= nil then
-    if rt <= rf then return {0, job} end
-  elseif rf >= 3 and new ~= 'bounced' and new ~= 'complained' then
-    return {0, job}
+local rank = {sent = 1, delayed = 2, delivered = 3, read = 4}
+local out = {}
+for i = 1, #KEYS do
+  local new = ARGV[2 * i - 1]
+  local cur = redis.call('GET', KEYS[i])
+  local moved, job = -1, ''
+  if cur then
+    job = string.match(cur, '^[^|]*')
+    moved = 1
+    if string.find(cur, '|', 1, true) then
+      local last = string.match(string.match(cur, '[^|]*$'), '^[^,]*')
+      local rf, rt = rank[last], rank[new]
+      if rf == nil then
+        moved = 0
+      elseif rt ~= nil then
+        if rt <= rf then moved = 0 end
+      elseif rf >= 3 and new ~= 'bounced' and new ~= 'complained' then
+        moved = 0
+      end
+    end
+    if moved == 1 then redis.call('SET', KEYS[i], cur .. '|' .. ARGV[2 * i], 'KEEPTTL') end
   end
+  out[2 * i - 1] = moved
+  out[2 * i] = job
 end
-redis.call('SET', KEYS[1], cur .. '|' .. ARGV[2], 'KEEPTTL')
-return {1, job}
+return out
 `;
 
-type ApplyReply = [number, string] | null;
-type WithApply = RedisClient & { deliveryApply(key: string, status: string, entry: string): Promise<ApplyReply> };
-type PipelineWithApply = { deliveryApply(key: string, status: string, entry: string): unknown; exec(): Promise<[Error | null, unknown][] | null> };
+type WithApply = RedisClient & { deliveryApply(numberOfKeys: number, ...keysThenArgs: string[]): Promise<(number | string)[]> };
 
 function withApply(connection: RedisClient): WithApply {
   const c = connection as WithApply;
   // defineCommand sends EVALSHA and falls back to EVAL once per connection.
-  if (typeof c.deliveryApply !== 'function') connection.defineCommand('deliveryApply', { numberOfKeys: 1, lua: APPLY });
+  if (typeof c.deliveryApply !== 'function') connection.defineCommand('deliveryApply', { lua: APPLY });
   return c;
 }
 
@@ -90,30 +99,38 @@ const entryOf = (e: StatusInput) => {
   return `${e.status},${(Number.isNaN(atMs) ? Date.now() : atMs).toString(36)}${e.errorCode ? `,${clean(e.errorCode)}` : ''}`;
 };
 
-function applied(r: ApplyReply): Applied {
-  if (!r) return { found: false };
-  const [queue, jobId, flag] = String(r[1]).split(':');
-  return { found: true, moved: Number(r[0]) === 1, queue: queue as MessageQueue, jobId: jobId!, hasRef: flag === 'r' };
+function applied(moved: number, job: string): Applied {
+  if (moved < 0) return { found: false };
+  const [queue, jobId, flag] = job.split(':');
+  return { found: true, moved: moved === 1, queue: queue as MessageQueue, jobId: jobId!, hasRef: flag === 'r' };
 }
 
 /** Applies one status event to the message it names: unknown, or moved (or not) forward. */
 export async function applyStatus(db: DeliveryDb, e: StatusInput): Promise<Applied> {
-  return applied(await withApply(db.connection).deliveryApply(messageKey(db, e.provider, e.messageId), e.status, entryOf(e)));
+  return (await applyStatuses(db, [e]))[0]!;
 }
 
+/** Events per script call: a SendGrid batch may hold thousands; Redis runs each call whole. */
+const APPLY_CHUNK = 500;
+
 /**
- * Applies events in their order in one round trip (a pipeline: Redis runs the scripts one
- * after the other, in order; on a Cluster every key shares the prefix's slot).
+ * Applies events in their order, one script call per APPLY_CHUNK events (on a Cluster
+ * every key shares the prefix's slot).
  */
 export async function applyStatuses(db: DeliveryDb, events: readonly StatusInput[]): Promise<Applied[]> {
-  if (events.length === 1) return [await applyStatus(db, events[0]!)];
-  const p = withApply(db.connection).pipeline() as unknown as PipelineWithApply;
-  for (const e of events) p.deliveryApply(messageKey(db, e.provider, e.messageId), e.status, entryOf(e));
-  const results = (await p.exec()) ?? [];
-  return results.map(([err, r]) => {
-    if (err) throw err;
-    return applied(r as ApplyReply);
-  });
+  const out: Applied[] = [];
+  for (let start = 0; start < events.length; start += APPLY_CHUNK) {
+    const chunk = events.slice(start, start + APPLY_CHUNK);
+    const args = new Array<string>(chunk.length * 3);
+    chunk.forEach((e, i) => {
+      args[i] = messageKey(db, e.provider, e.messageId);
+      args[chunk.length + 2 * i] = e.status;
+      args[chunk.length + 2 * i + 1] = entryOf(e);
+    });
+    const r = await withApply(db.connection).deliveryApply(chunk.length, ...args);
+    for (let i = 0; i < chunk.length; i++) out.push(applied(Number(r[2 * i]), String(r[2 * i + 1])));
+  }
+  return out;
 }
 
 /** Parses a stored value; null before any event. */
