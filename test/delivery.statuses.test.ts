@@ -1,9 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DeliveryStatus } from '../src/contract/outcome.js';
 import { UNKNOWN_RETRY_DELAYS_MS, applyEvents } from '../src/delivery/apply.js';
-import { applyStatus, applyStatuses, parseDelivery, recordSend } from '../src/delivery/status-store.js';
+import { applyStatus, applyStatuses, countDropped, droppedCounts, parseDelivery, recordSend } from '../src/delivery/status-store.js';
 import { createLogger } from '../src/logger.js';
+import { NotificationClient } from '../src/producer/client.js';
 import { createRedis, type RedisClient } from '../src/redis.js';
+import { metricsFor } from '../src/server/metrics.js';
 import { testConfig } from './support/config.js';
 
 describe('delivery statuses in Redis: forward only, atomic, compact', () => {
@@ -98,7 +100,7 @@ describe('delivery statuses in Redis: forward only, atomic, compact', () => {
     expect(bytes).toBeLessThanOrEqual(200);
   });
 
-  it('puts events for unknown ids back on a bounded schedule (> 10 min in all), then drops them', async () => {
+  it('puts events for unknown ids back on a bounded schedule (> 10 min in all), then drops and counts them', async () => {
     expect(UNKNOWN_RETRY_DELAYS_MS.reduce((a, b) => a + b, 0)).toBeGreaterThan(600_000);
     const later: { retry: number; delayMs: number }[] = [];
     const deps = {
@@ -106,6 +108,7 @@ describe('delivery statuses in Redis: forward only, atomic, compact', () => {
       refOf: async () => undefined,
       tell: async () => {},
       later: async (p: { retry: number }, delayMs: number) => void later.push({ retry: p.retry, delayMs }),
+      dropped: (provider: string, n: number) => countDropped(db(), provider, n),
       logger: createLogger('silent'),
     };
     const event = { type: 'status' as const, provider: 'twilio' as const, messageId: 'SM' + 'f6'.repeat(16), status: 'delivered' as const, at: new Date().toISOString() };
@@ -115,5 +118,13 @@ describe('delivery statuses in Redis: forward only, atomic, compact', () => {
     const last = await applyEvents({ events: [event], receivedAt: Date.now(), retry: UNKNOWN_RETRY_DELAYS_MS.length }, deps);
     expect(last).toMatchObject({ pending: 0, dropped: 1 });
     expect(later).toHaveLength(1);
+    expect(await droppedCounts(db())).toEqual({ twilio: 1 });
+    // The server's /metrics reads the count from Redis: the worker that dropped it is another process.
+    const client = NotificationClient.fromConfig(config);
+    try {
+      expect(await metricsFor(config, client).registry.metrics()).toMatch(/^notification_delivery_events_dropped_total\{provider="twilio"\} 1$/m);
+    } finally {
+      await client.close();
+    }
   });
 });

@@ -2,7 +2,7 @@ import { createLogger } from '../src/logger.js';
 import { NotificationClient } from '../src/producer/client.js';
 import { QUEUES } from '../src/contract/queues.js';
 import { NoRedisError, startRedis } from '../src/runtime/embedded-redis.js';
-import { ServiceMetrics } from '../src/server/metrics.js';
+import { metricsFor } from '../src/server/metrics.js';
 import { startServer } from '../src/server/serve.js';
 import { createService, exitOnSignals, logIntegrations, startWorkers } from '../src/service.js';
 import { loadConfigOrExit } from './run.js';
@@ -23,11 +23,7 @@ logIntegrations(config, logger);
 // Gauges read through the server's fail-fast producer connection, not the workers' one
 // (which queues commands while Redis is away).
 const client = NotificationClient.fromConfig(config);
-const metrics = new ServiceMetrics({
-  queue: (q) => client.queue(q),
-  connection: client.connection,
-  stuckAfterMs: config.metrics.stuckAfterMs,
-});
+const metrics = metricsFor(config, client);
 rt.listeners.push(metrics.observe);
 const workers = startWorkers(rt, QUEUES);
 startServer(config, logger, { client, metrics })

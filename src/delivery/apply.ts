@@ -20,6 +20,8 @@ export interface ApplyDeps {
   tell(change: DeliveryChange): Promise<void>;
   /** Puts events for unknown message ids back, to be looked at after `delayMs`. */
   later(payload: DeliveryJobPayload, delayMs: number): Promise<void>;
+  /** Counts events given up on (their message id was never recorded), per provider. */
+  dropped(provider: string, n: number): Promise<void>;
   logger: Logger;
 }
 
@@ -85,7 +87,10 @@ export async function applyEvents(payload: DeliveryJobPayload, deps: ApplyDeps):
     const delay = UNKNOWN_RETRY_DELAYS_MS[payload.retry];
     if (delay === undefined) {
       dropped = pending.length;
-      deps.logger.warn({ dropped, providers: [...new Set(pending.map((p) => p.provider))] }, 'delivery events for unknown message ids dropped after 10 minutes');
+      const perProvider = new Map<string, number>();
+      for (const p of pending) perProvider.set(p.provider, (perProvider.get(p.provider) ?? 0) + 1);
+      deps.logger.warn({ dropped, providers: [...perProvider.keys()] }, 'delivery events for unknown message ids dropped after 10 minutes');
+      for (const [provider, n] of perProvider) await deps.dropped(provider, n);
     } else await deps.later({ events: pending, receivedAt: payload.receivedAt, retry: payload.retry + 1 }, delay);
   }
   return { status: 'applied', moved, unchanged, pending: pending.length - dropped, dropped };

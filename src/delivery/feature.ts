@@ -5,7 +5,7 @@ import { expectName, parsePayload } from '../contract/registry.js';
 import type { MessageRef } from '../contract/schemas.js';
 import type { Feature, OutcomeListener, ServiceContext } from '../runtime/types.js';
 import { applyEvents } from './apply.js';
-import { recordSend, type DeliveryDb } from './status-store.js';
+import { countDropped, recordSend, type DeliveryDb } from './status-store.js';
 
 const isMessageQueue = (q: string): q is MessageQueue => (MESSAGE_QUEUES as readonly string[]).includes(q);
 
@@ -68,6 +68,7 @@ export const delivery: Feature = {
               const m = await ctx.queue(queue).getJob(jobId);
               return (m?.data as { ref?: MessageRef } | undefined)?.ref;
             },
+            dropped: (provider, n) => countDropped(db, provider, n),
             // A deterministic id: a re-run of this job does not put the events back twice.
             later: async (next, delayMs) => {
               const base = String(job.id).replace(/-r\d+$/, '');

@@ -133,6 +133,21 @@ export async function applyStatuses(db: DeliveryDb, events: readonly StatusInput
   return out;
 }
 
+/**
+ * Events dropped for a message id never recorded, per provider: a counter in Redis, since
+ * the workers that drop them and the server that serves /metrics are other processes.
+ */
+const droppedKey = (db: DeliveryDb) => key(db.redis, 'dlv-dropped');
+
+export async function countDropped(db: DeliveryDb, provider: string, n: number): Promise<void> {
+  await db.connection.hincrby(droppedKey(db), provider, n);
+}
+
+export async function droppedCounts(db: DeliveryDb): Promise<Record<string, number>> {
+  const raw = await db.connection.hgetall(droppedKey(db));
+  return Object.fromEntries(Object.entries(raw).map(([provider, n]) => [provider, Number(n)]));
+}
+
 /** Parses a stored value; null before any event. */
 export function parseDelivery(v: string | null): DeliveryView | null {
   const parts = v?.split('|').slice(1) ?? [];

@@ -4,9 +4,9 @@
  */
 import type { DeliveryView } from '../contract/outcome.js';
 import type { MessageQueue } from '../contract/queues.js';
-import { getDelivery, type DeliveryDb } from './status-store.js';
+import { droppedCounts, getDelivery, type DeliveryDb } from './status-store.js';
 
-export { getDelivery, type DeliveryDb, type DeliveryView };
+export { droppedCounts, getDelivery, type DeliveryDb, type DeliveryView };
 
 /** Delivery statuses as the timeline and channel fallback read them. */
 export const deliveryReader = (db: DeliveryDb) => ({

@@ -8,7 +8,7 @@ import { QUEUES } from '../contract/queues.js';
 import { bearerAuth } from './auth.js';
 import { mountDashboard } from './dashboard.js';
 import { INVALID_JSON, installErrorHandlers } from './errors.js';
-import { ServiceMetrics } from './metrics.js';
+import { metricsFor, type ServiceMetrics } from './metrics.js';
 import { openApiDocument } from './openapi.js';
 import { registerOpsRoutes } from './routes/health.js';
 import { API_ROUTES } from './routes/index.js';
@@ -73,8 +73,7 @@ const PROVIDER_EVENTS = /^\/providers\//;
 /** The HTTP server (README "HTTP API"), not yet listening (tests use `app.inject`). */
 export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyInstance> {
   const { client } = deps;
-  const metrics =
-    deps.metrics ?? new ServiceMetrics({ queue: (n) => client.queue(n), connection: client.connection, stuckAfterMs: config.metrics.stuckAfterMs });
+  const metrics = deps.metrics ?? metricsFor(config, client);
   // Typed as Fastify's base logger so the instance keeps Fastify's default generics.
   const app: FastifyInstance = Fastify({
     ...(deps.logger ? { loggerInstance: deps.logger as FastifyBaseLogger } : { logger: false }),

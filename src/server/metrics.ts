@@ -1,6 +1,9 @@
 import type { Job, Queue } from 'bullmq';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { QUEUES, type QueueName } from '../contract/queues.js';
+import type { Config } from '../config.js';
+import { droppedCounts } from '../delivery/view.js';
+import type { NotificationClient } from '../producer/client.js';
 import type { RedisClient } from '../redis.js';
 import type { JobOutcome } from '../contract/outcome.js';
 import { withDeadline } from '../deadline.js';
@@ -10,6 +13,8 @@ export interface MetricsOptions {
   queue(name: QueueName): Queue;
   /** The connection those queues use, for two reads BullMQ has no getter for. */
   connection: RedisClient;
+  /** Delivery events the workers dropped (unknown message id), per provider, read on scrape. */
+  droppedEvents?: () => Promise<Record<string, number>>;
   /** A queue with waiting jobs, none active and nothing finished for this long is "stuck". */
   stuckAfterMs: number;
   /** Scrapes within this window share one round of Redis calls. */
@@ -87,6 +92,20 @@ export class ServiceMetrics {
       registers,
     });
     const self = this;
+    if (opts.droppedEvents) {
+      const read = opts.droppedEvents;
+      new Counter({
+        name: 'notification_delivery_events_dropped_total',
+        help: 'Provider events given up on after 10 minutes because their message id was never recorded, by provider (read from Redis on scrape: every worker process counts there)',
+        labelNames: ['provider'],
+        registers,
+        async collect() {
+          this.reset();
+          const counts = await read().catch(() => ({}) as Record<string, number>);
+          for (const [provider, n] of Object.entries(counts)) this.inc({ provider }, n);
+        },
+      });
+    }
     new Gauge({
       name: 'notification_queue_jobs',
       help: 'Jobs per queue and state (waiting, delayed, active, failed), read from Redis on scrape',
@@ -195,3 +214,13 @@ async function lastProgress(q: Queue, client: RedisClient): Promise<number> {
 }
 
 const withTimeout = <T>(p: Promise<T>, ms: number): Promise<T> => withDeadline(p, ms, () => new Error(`timed out after ${ms} ms`));
+
+/** The service's metrics over a producer client's queues and connection (the server's). */
+export function metricsFor(config: Config, client: NotificationClient): ServiceMetrics {
+  return new ServiceMetrics({
+    queue: (q) => client.queue(q),
+    connection: client.connection,
+    stuckAfterMs: config.metrics.stuckAfterMs,
+    droppedEvents: () => client.withRedis(() => droppedCounts({ connection: client.connection, redis: config.redis })),
+  });
+}
