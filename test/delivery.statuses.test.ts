@@ -49,7 +49,7 @@ describe('delivery statuses in Redis: forward only, atomic, compact', () => {
     expect(r.view!.history.map((h) => h.status)).toEqual(steps.filter((_, i) => moved[i]));
   });
 
-  it('applies a pipelined batch in order, like one by one', async () => {
+  it('applies a batch in order, like one by one', async () => {
     await recordSend(db(), 'twilio', 'SM-batch', 'sms', 'batch', 60, true);
     const at = (i: number) => new Date(1_700_000_000_000 + i).toISOString();
     const r = await applyStatuses(db(), [
@@ -59,11 +59,42 @@ describe('delivery statuses in Redis: forward only, atomic, compact', () => {
       { provider: 'twilio', messageId: 'SM-batch', status: 'sent', at: at(4) },
     ]);
     expect(r).toEqual([
-      { found: true, moved: true, queue: 'sms', jobId: 'batch', hasRef: true },
+      { found: true, moved: true, again: false, queue: 'sms', jobId: 'batch', hasRef: true },
       { found: false },
-      { found: true, moved: true, queue: 'sms', jobId: 'batch', hasRef: true },
-      { found: true, moved: false, queue: 'sms', jobId: 'batch', hasRef: true },
+      { found: true, moved: true, again: false, queue: 'sms', jobId: 'batch', hasRef: true },
+      { found: true, moved: false, again: false, queue: 'sms', jobId: 'batch', hasRef: true },
     ]);
+  });
+
+  it('tells a re-run of a delivery job its events again (that run may have died before telling), never a mere duplicate', async () => {
+    await recordSend(db(), 'twilio', 'SM-rerun', 'sms', 'rerun', 60);
+    const told: string[] = [];
+    const deps = (rerun: boolean) => ({
+      db: db(),
+      rerun,
+      refOf: async () => undefined,
+      tell: async (c: { status: string }) => void told.push(c.status),
+      later: async () => {},
+      dropped: async () => {},
+      logger: createLogger('silent'),
+    });
+    const at = (i: number) => new Date(1_700_000_000_000 + i).toISOString();
+    const events = [
+      { type: 'status' as const, provider: 'twilio' as const, messageId: 'SM-rerun', status: 'sent' as const, at: at(1) },
+      { type: 'status' as const, provider: 'twilio' as const, messageId: 'SM-rerun', status: 'undelivered' as const, at: at(2), errorCode: '30003' },
+    ];
+    const payload = { events, receivedAt: Date.now(), retry: 0 };
+    expect(await applyEvents(payload, deps(false))).toMatchObject({ moved: 2, unchanged: 0 });
+    expect(told).toEqual(['sent', 'undelivered']);
+    // The provider sends the same callbacks again: nothing moves, nobody is told.
+    expect(await applyEvents(payload, deps(false))).toMatchObject({ moved: 0, unchanged: 2 });
+    expect(told).toHaveLength(2);
+    // The first job is run again after its worker died: told again (follow-up job ids are deterministic).
+    expect(await applyEvents(payload, deps(true))).toMatchObject({ moved: 0, unchanged: 2 });
+    expect(told).toEqual(['sent', 'undelivered', 'sent', 'undelivered']);
+    // Another event, same status at another time, is not the same event.
+    await applyEvents({ ...payload, events: [{ ...events[1]!, at: at(3) }] }, deps(true));
+    expect(told).toHaveLength(4);
   });
 
   it('keeps the order across script calls when a batch is split (thousands of events)', async () => {

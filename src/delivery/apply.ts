@@ -15,6 +15,12 @@ export const UNKNOWN_RETRY_DELAYS_MS = [1_000, 5_000, 15_000, 30_000, 60_000, 12
 
 export interface ApplyDeps {
   db: DeliveryDb;
+  /**
+   * This job ran before (stalled, or retried): its events already applied are told again,
+   * since that run may have died between the move and the tell; the listeners' follow-up
+   * jobs have deterministic ids, so a tell that did happen adds nothing the second time.
+   */
+  rerun?: boolean;
   /** The message job's `data.ref`, if any (read only when a status moves). */
   refOf(queue: MessageQueue, jobId: string): Promise<MessageRef | undefined>;
   tell(change: DeliveryChange): Promise<void>;
@@ -59,11 +65,12 @@ export async function applyEvents(payload: DeliveryJobPayload, deps: ApplyDeps):
       pending.push(rest);
       continue;
     }
-    if (!job.moved) {
+    if (!job.moved && !(deps.rerun && job.again)) {
       unchanged += 1;
       continue;
     }
-    moved += 1;
+    if (job.moved) moved += 1;
+    else unchanged += 1;
     const ref = job.hasRef ? await deps.refOf(job.queue, job.jobId).catch(() => undefined) : undefined;
     const change: DeliveryChange = {
       queue: job.queue,

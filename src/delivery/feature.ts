@@ -62,6 +62,7 @@ export const delivery: Feature = {
           const payload = parsePayload(deliveryJobPayload, job.data);
           return applyEvents(payload, {
             db,
+            rerun: job.attemptsStarted > 1 || job.attemptsMade > 0,
             logger: log,
             tell: ctx.tellDelivery,
             refOf: async (queue, jobId) => {

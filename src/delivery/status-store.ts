@@ -40,8 +40,10 @@ export async function recordSend(
  * bounced and complained may also follow delivered or read; a negative status is final.
  * The same event twice, or a late one, changes nothing. Applies KEYS[i] <- (ARGV[2i-1]
  * status, ARGV[2i] entry) in order, so two events for one message in one call follow each
- * other; answers per event {moved 1|0, "<queue>:<jobId>"}, or {-1, ""} for an unknown
- * message id (one call for a whole batch: no per-event script call).
+ * other; answers per event {moved 1|0, "<queue>:<jobId>"} (2 instead of 0 when this very
+ * event, same status, time and code, is already in the history: a re-run of the job that
+ * applied it), or {-1, ""} for an unknown message id (one call for a whole batch: no
+ * per-event script call).
  */
 const APPLY = `
 local rank = {sent = 1, delayed = 2, delivered = 3, read = 4}
@@ -64,7 +66,11 @@ for i = 1, #KEYS do
         moved = 0
       end
     end
-    if moved == 1 then redis.call('SET', KEYS[i], cur .. '|' .. ARGV[2 * i], 'KEEPTTL') end
+    if moved == 1 then
+      redis.call('SET', KEYS[i], cur .. '|' .. ARGV[2 * i], 'KEEPTTL')
+    elseif string.find(cur .. '|', '|' .. ARGV[2 * i] .. '|', 1, true) then
+      moved = 2
+    end
   end
   out[2 * i - 1] = moved
   out[2 * i] = job
@@ -84,7 +90,8 @@ function withApply(connection: RedisClient): WithApply {
 /** Keeps only what cannot break the encoding (`,` and `|` separate fields and entries). */
 const clean = (code: string) => code.replace(/[|,]/g, '_');
 
-export type Applied = { found: false } | { found: true; moved: boolean; queue: MessageQueue; jobId: string; hasRef: boolean };
+/** `again`: not moved now, because this very event was applied before (by a run that may have died before telling). */
+export type Applied = { found: false } | { found: true; moved: boolean; again: boolean; queue: MessageQueue; jobId: string; hasRef: boolean };
 
 export interface StatusInput {
   provider: DeliveryProvider;
@@ -102,7 +109,7 @@ const entryOf = (e: StatusInput) => {
 function applied(moved: number, job: string): Applied {
   if (moved < 0) return { found: false };
   const [queue, jobId, flag] = job.split(':');
-  return { found: true, moved: moved === 1, queue: queue as MessageQueue, jobId: jobId!, hasRef: flag === 'r' };
+  return { found: true, moved: moved === 1, again: moved === 2, queue: queue as MessageQueue, jobId: jobId!, hasRef: flag === 'r' };
 }
 
 /** Applies one status event to the message it names: unknown, or moved (or not) forward. */
