@@ -167,6 +167,28 @@ describe('calendar invitations, the host told, links', () => {
     expect(inv.location).toBe(event.hangoutLink);
   });
 
+  it('keeps the first invitation UID when the meeting moves away from Google Meet, so the same calendar entry is updated', async () => {
+    const h = await harness();
+    const apt = makeAppointment(3 * DAY, { visioProvider: 'GOOGLE_MEET', visioUrl: null });
+    await h.client.appointments.booked(apt);
+    await finished(h, 'appointment', `apt-${apt.id}-confirm-v1`, 20_000);
+    const [first] = await emailsTo(apt.attendee.email!, 1);
+    const booked = invitationOf(first!);
+    expect(booked.uid).toMatch(/@google\.com$/);
+
+    const moved = { ...apt, visioProvider: 'ZOOM' as const, scheduledAt: new Date(Date.parse(apt.scheduledAt) + HOUR).toISOString() };
+    await finished(h, 'appointment', (await h.client.appointments.rescheduled(moved)).id, 20_000);
+    const m = invitationOf(bySubject(await emailsTo(apt.attendee.email!, 2), /déplacé/));
+    expect(m).toMatchObject({ method: 'REQUEST', uid: booked.uid, sequence: 2, start: iso(moved.scheduledAt) });
+    // The Meet is gone: its link must not linger in the calendar entry.
+    expect(booked.location).toBeTruthy();
+    expect(m.location).not.toBe(booked.location);
+
+    await finished(h, 'appointment', (await h.client.appointments.cancelled(apt.id)).id, 20_000);
+    const c = invitationOf(bySubject(await emailsTo(apt.attendee.email!, 3), /annulé/));
+    expect(c).toMatchObject({ method: 'CANCEL', uid: booked.uid, sequence: 3 });
+  });
+
   it('a hostile title and names give a valid, escaped, folded invitation and escaped html', async () => {
     const h = await harness();
     // Line breaks in a title or name are refused by the schema (README "Queues and payloads"); the

@@ -25,8 +25,13 @@ export function mailboxParts(value: string): { name?: string; email: string } {
   return name ? { name, email: m[2]! } : { email: m[2]! };
 }
 
-/** A Google Calendar event's own UID when the meeting is one, else `<id>@<EMAIL_FROM's domain>`. */
-export function invitationUid(s: Pick<StoredAppointment, 'id' | 'meeting'>, emailFrom: string | undefined): string {
+/**
+ * The UID pinned by the appointment's first invitation; before it, a Google Calendar event's
+ * own UID when the meeting is one (the attendee's calendar then holds one entry, not two),
+ * else `<id>@<EMAIL_FROM's domain>`.
+ */
+export function invitationUid(s: Pick<StoredAppointment, 'id' | 'meeting' | 'invitationUid'>, emailFrom: string | undefined): string {
+  if (s.invitationUid) return s.invitationUid;
   if (s.meeting?.visioProvider === 'GOOGLE_MEET' && s.meeting.icalUid) return s.meeting.icalUid;
   const domain = emailFrom ? mailboxParts(emailFrom).email.split('@')[1] : undefined;
   return `${s.id}@${domain || 'notification-service'}`;
@@ -102,6 +107,7 @@ export function appointmentInvitations(ctx: Pick<ServiceContext, 'config' | 'con
       );
       return undefined;
     }
-    return invitationAttachment(buildInvitation(s, kind, ctx.config), kind);
+    const uid = await store.pinInvitationUid(s.id, invitationUid(s, ctx.config.email.from));
+    return invitationAttachment(buildInvitation({ ...s, invitationUid: uid }, kind, ctx.config), kind);
   };
 }

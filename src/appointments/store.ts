@@ -38,6 +38,11 @@ export interface StoredAppointment {
   appointment?: Appointment;
   reason?: string;
   meeting?: MeetingInfo;
+  /**
+   * The UID of the first calendar invitation sent, kept for the appointment's life so that
+   * a later one (after a move away from Google Meet, say) updates that calendar entry.
+   */
+  invitationUid?: string;
   /** The version whose follow-up jobs were all added. */
   done: number;
 }
@@ -71,6 +76,12 @@ const SET_MEETING = `
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
 redis.call('HSET', KEYS[1], 'meeting', ARGV[1])
 return 1
+`;
+
+const PIN_UID = `
+if redis.call('EXISTS', KEYS[1]) == 0 then return ARGV[1] end
+redis.call('HSETNX', KEYS[1], 'icsUid', ARGV[1])
+return redis.call('HGET', KEYS[1], 'icsUid')
 `;
 
 const MARK_DONE = `
@@ -113,6 +124,7 @@ export class AppointmentStore {
       ...(h.doc && { appointment: JSON.parse(h.doc) as Appointment }),
       ...(h.reason && { reason: h.reason }),
       ...(h.meeting && { meeting: JSON.parse(h.meeting) as MeetingInfo }),
+      ...(h.icsUid && { invitationUid: h.icsUid }),
       done: Number(h.done ?? 0),
     };
   }
@@ -162,6 +174,11 @@ export class AppointmentStore {
   /** Forgets the meeting (it is being deleted): links fall back to the producer's own, if any. */
   async clearMeeting(id: string): Promise<void> {
     await this.connection.hdel(this.keys(id).state, 'meeting');
+  }
+
+  /** The invitation UID of the appointment: the one pinned by its first invitation, else `uid`, pinned now. */
+  async pinInvitationUid(id: string, uid: string): Promise<string> {
+    return String(await this.connection.eval(PIN_UID, 1, this.keys(id).state, uid));
   }
 
   async markDone(id: string, version: number): Promise<void> {
