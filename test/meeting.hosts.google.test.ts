@@ -52,6 +52,7 @@ const service = (env: Record<string, string>) => {
 afterEach(async () => {
   fake.latencyMs = 0;
   fake.refusedSubs.clear();
+  fake.unknownSubs.clear();
   for (const s of opened.splice(0)) await s.close();
 });
 
@@ -126,6 +127,31 @@ describe('Google Meet by domain-wide delegation', () => {
     expect(err.message).toMatch(/^PROVIDER_REJECTED: google: a host email is needed.*GOOGLE_DEFAULT_HOST/);
     expect((await svc.client.queue('meeting').getJob(job.id))!.attemptsMade).toBe(1);
     expect(fake.tokenRequests.length).toBe(tokens);
+  });
+
+  it('a host Google knows no user for (invalid_grant): hosted by GOOGLE_DEFAULT_HOST, said in hostFallback; moved and deleted there', async () => {
+    fake.unknownSubs.add('visitor@elsewhere.example');
+    const svc = service(delegationEnv({ GOOGLE_DEFAULT_HOST: 'desk@acme.example' }));
+    const r = await create(svc, 'apt-gh-unknown', 'visitor@elsewhere.example');
+    expect(r).toMatchObject({ status: 'created', hostedBy: 'desk@acme.example' });
+    expect((r as { hostFallback?: string }).hostFallback).toMatch(/is not a user of the Google Workspace domain \(invalid_grant\): hosted by .* instead/);
+    expect(fake.calendarOf('desk@acme.example').has(eventIdFor('apt-gh-unknown'))).toBe(true);
+    // A replay finds the one event (deterministic id) instead of making a second.
+    await svc.client.queue('meeting').getJob(`meeting-create-apt-gh-unknown`).then((j) => j?.remove());
+    await create(svc, 'apt-gh-unknown', 'visitor@elsewhere.example');
+    expect([...fake.calendars.values()].filter((c) => c.has(eventIdFor('apt-gh-unknown')))).toHaveLength(1);
+    const moved = await svc.client.updateMeeting({ appointmentId: 'apt-gh-unknown', scheduledAt: tomorrow(15), duration: 45 });
+    await expect(moved.result(10_000)).resolves.toMatchObject({ status: 'updated' });
+    await expect((await svc.client.deleteMeeting({ appointmentId: 'apt-gh-unknown' })).result(10_000)).resolves.toMatchObject({ status: 'deleted' });
+  });
+
+  it('a host Google knows no user for, and no default host: PROVIDER_AUTH at once', async () => {
+    fake.unknownSubs.add('visitor@elsewhere.example');
+    const svc = service(delegationEnv());
+    const job = await svc.client.createMeeting({ appointmentId: 'apt-gh-unknown2', scheduledAt: tomorrow(), duration: 30, visioProvider: 'GOOGLE_MEET', hostEmail: 'visitor@elsewhere.example' });
+    const err = await failureOf(job.result(10_000));
+    expect(err.message).toMatch(/^PROVIDER_AUTH: google oauth 400 invalid_grant: Invalid email or User ID/);
+    expect((await svc.client.queue('meeting').getJob(job.id))!.attemptsMade).toBe(1);
   });
 
   it('delegation refused (unauthorized_client): PROVIDER_AUTH saying what the admin must grant', async () => {

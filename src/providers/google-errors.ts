@@ -46,6 +46,16 @@ export function delegationRefused(err: unknown, tokenUrl: string): boolean {
   return isTokenRequest(err, tokenUrl) && (err as GaxiosLike)?.response?.data?.error === 'unauthorized_client';
 }
 
+/**
+ * The token endpoint refused to act as this user because Google knows no such user (a
+ * delegated grant for an address outside the Workspace domain, or one that does not exist):
+ * `invalid_grant`, "Invalid email or User ID".
+ */
+export function unknownDelegatedUser(err: unknown, tokenUrl: string): boolean {
+  const data = (err as GaxiosLike)?.response?.data;
+  return isTokenRequest(err, tokenUrl) && data?.error === 'invalid_grant' && /invalid email or user id/i.test(String(data?.error_description ?? ''));
+}
+
 /** Maps the SDK's errors (token refresh or Calendar call) to the contract's codes. */
 export function mapGoogleError(err: unknown, what: string, tokenUrl: string, now = Date.now()): ProviderError {
   const e = (err ?? {}) as GaxiosLike;

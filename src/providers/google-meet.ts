@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { auth, calendar, type calendar_v3 } from '@googleapis/calendar';
-import { permanent, transient } from '../contract/errors.js';
+import { permanent, transient, type ProviderError } from '../contract/errors.js';
 import { delegatedClient, delegationHelp, withoutLibraryRetries, type ServiceAccount } from './google-delegation.js';
-import { delegationRefused, isTokenRequest, mapGoogleError, statusOf } from './google-errors.js';
+import { delegationRefused, isTokenRequest, mapGoogleError, statusOf, unknownDelegatedUser } from './google-errors.js';
 import type { CreatedMeeting, MeetingChange, MeetingProvider, MeetingSpec } from './types.js';
 
 export interface GoogleMeetOptions {
@@ -148,6 +148,16 @@ export function createGoogleMeet(opts: GoogleMeetOptions): MeetingProvider {
     );
   }
 
+  /** Where a meeting for an unknown host goes instead: the default host, unless that is who failed. */
+  function fallbackAccess(failed: Access): Access | undefined {
+    try {
+      const d = defaultAccess();
+      return d.owner === failed.owner ? undefined : d;
+    } catch {
+      return undefined;
+    }
+  }
+
   /** The owner a stored meeting was created under; meetings stored before hosts existed are the account's. */
   function accessFor(owner: string | undefined): Access {
     if (owner?.startsWith(USER_OWNER)) return actingAs(owner.slice(USER_OWNER.length));
@@ -233,6 +243,7 @@ export function createGoogleMeet(opts: GoogleMeetOptions): MeetingProvider {
         }),
       );
     } catch (err) {
+      if (unknownDelegatedUser(err, tokenUrl)) throw new UnknownHost(mapError(err, 'creating an event', a));
       if (statusOf(err) !== 409 || isTokenRequest(err, tokenUrl)) throw mapError(err, 'creating an event', a);
     }
     // 409: an earlier attempt created it (its answer was lost, or it crashed before storing).
@@ -257,8 +268,21 @@ export function createGoogleMeet(opts: GoogleMeetOptions): MeetingProvider {
     name: 'google-meet',
 
     async create(spec: MeetingSpec): Promise<CreatedMeeting> {
-      const a = accessForCreate(spec);
-      const event = await settled(a, await insert(a, spec));
+      let a = accessForCreate(spec);
+      let inserted: Event;
+      let hostFallback: string | undefined;
+      try {
+        inserted = await insert(a, spec);
+      } catch (err) {
+        // Not a user Google knows (outside the domain, mistyped): like Zoom's unknown host,
+        // the attendee still gets a working link, from the default host.
+        const fallback = err instanceof UnknownHost ? fallbackAccess(a) : undefined;
+        if (!fallback) throw err instanceof UnknownHost ? err.error : err;
+        hostFallback = `${a.hostedBy} is not a user of the Google Workspace domain (invalid_grant): hosted by ${fallback.hostedBy} instead`;
+        a = fallback;
+        inserted = await insert(a, spec);
+      }
+      const event = await settled(a, inserted);
       const status = conferenceStatus(event);
       // The event exists under its deterministic id: a retry finds it with a 409 and goes on.
       if (status === 'pending') throw transient('google: the Meet conference is still being created');
@@ -267,7 +291,14 @@ export function createGoogleMeet(opts: GoogleMeetOptions): MeetingProvider {
       const joinUrl = joinUrlOf(event);
       if (!joinUrl)
         throw permanent('PROVIDER_REJECTED', 'google: the event has no Meet link; is Google Meet allowed for this calendar?');
-      return { visioMeetingId: String(event.id), visioUrl: joinUrl, hostedBy: a.hostedBy, owner: a.owner, ...(event.iCalUID && { icalUid: event.iCalUID }) };
+      return {
+        visioMeetingId: String(event.id),
+        visioUrl: joinUrl,
+        hostedBy: a.hostedBy,
+        owner: a.owner,
+        ...(hostFallback && { hostFallback }),
+        ...(event.iCalUID && { icalUid: event.iCalUID }),
+      };
     },
 
     async update(meetingId: string, change: MeetingChange, owner?: string) {
@@ -294,4 +325,11 @@ export function createGoogleMeet(opts: GoogleMeetOptions): MeetingProvider {
       }
     },
   };
+}
+
+/** The grant for a host failed because Google knows no such user; `error` is what to fail with if nothing else can host. */
+class UnknownHost extends Error {
+  constructor(readonly error: ProviderError) {
+    super(error.message);
+  }
 }

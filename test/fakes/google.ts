@@ -54,6 +54,8 @@ export class FakeGoogle extends FakeServer {
   serviceAccount?: { clientEmail: string; publicKey: KeyObject };
   /** Users the domain admin has not delegated to: their grant gets `unauthorized_client`. */
   readonly refusedSubs = new Set<string>();
+  /** Addresses Google knows no user for (outside the domain): their grant gets `invalid_grant`. */
+  readonly unknownSubs = new Set<string>();
   /** JWT-bearer token requests per `sub`, refused ones included. */
   readonly tokenRequestsBySub = new Map<string, number>();
   private tokenSeq = 0;
@@ -150,6 +152,7 @@ export class FakeGoogle extends FakeServer {
     if (sub) this.tokenRequestsBySub.set(sub, (this.tokenRequestsBySub.get(sub) ?? 0) + 1);
     if (!String(claims.scope ?? '').split(' ').includes(CALENDAR_SCOPE)) return { status: 400, body: { error: 'invalid_scope', error_description: 'Invalid OAuth scope.' } };
     if (!sub) return invalid('This fake only grants delegated tokens: sub is required.');
+    if (this.unknownSubs.has(sub)) return invalid('Invalid email or User ID');
     if (this.refusedSubs.has(sub))
       return {
         status: 401,
