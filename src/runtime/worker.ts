@@ -202,10 +202,10 @@ export function createWorker(handler: QueueHandler, deps: RuntimeDeps): Worker {
 
 /**
  * The delivery marker goes where BullMQ keeps a job's progress, so that it comes back with
- * the job on every fetch (see QueueHandler.deliverOnce). Written by a plain HSET rather than
- * BullMQ's updateProgress, which also appends a `progress` event to the queue's event
- * stream: nothing listens for it, and it cost this per-message path a Lua script and a
- * stream entry. Only an existing job is written: a job removed meanwhile stays removed.
+ * the job on every fetch (see QueueHandler.deliverOnce). Written by a two-command script
+ * (EXISTS, HSET) rather than BullMQ's updateProgress, which also appends a `progress` event
+ * to the queue's event stream that nothing here reads, on every message sent. Only an
+ * existing job is written: a job removed meanwhile stays removed.
  */
 const MARK_DELIVERED = `if redis.call('EXISTS', KEYS[1]) == 1 then redis.call('HSET', KEYS[1], 'progress', ARGV[1]) return 1 end return 0`;
 
