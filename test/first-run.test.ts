@@ -118,7 +118,7 @@ describe('npm start with no Redis anywhere', () => {
     }
   });
 
-  it('a service killed outright leaves its redis-server behind; the next start takes it over and stops it', async () => {
+  it('a service killed outright leaves its redis-server behind; the next start takes it over, and a closed terminal (SIGHUP) stops it', async () => {
     const dir = tempDir('orphan');
     const first = start(await newcomerEnv(dir));
     await first.waitFor(/listening on/, 40_000);
@@ -131,7 +131,7 @@ describe('npm start with no Redis anywhere', () => {
       await second.waitFor(/listening on/, 40_000);
       expect(embeddedLine(second).msg).toMatch(/using the private redis-server/);
       expect(embeddedLine(second).redis).toBe(embeddedLine(first).redis);
-      expect(await second.kill('SIGTERM')).toBe(0);
+      expect(await second.kill('SIGHUP')).toBe(0);
       expect(() => process.kill(pid, 0)).toThrow();
     } finally {
       await second.kill();
