@@ -82,3 +82,14 @@ export function isConnectionError(err: unknown): boolean {
     (err as Error)?.message ?? '',
   );
 }
+
+/**
+ * A Lua script as a command of `connection`, defined on first use: ioredis then sends
+ * EVALSHA, and EVAL once per connection when Redis does not know the script yet.
+ * `numberOfKeys` omitted: the caller passes the key count first.
+ */
+export function scriptCommand<C>(connection: RedisClient, name: string, lua: string, numberOfKeys?: number): RedisClient & C {
+  if (typeof (connection as unknown as Record<string, unknown>)[name] !== 'function')
+    connection.defineCommand(name, { lua, ...(numberOfKeys !== undefined && { numberOfKeys }) });
+  return connection as RedisClient & C;
+}

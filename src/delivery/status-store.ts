@@ -1,7 +1,7 @@
 import type { DeliveryStatus, DeliveryView } from '../contract/outcome.js';
 import type { DeliveryProvider } from '../contract/delivery.js';
 import type { MessageQueue } from '../contract/queues.js';
-import { key, type RedisClient } from '../redis.js';
+import { key, scriptCommand } from '../redis.js';
 import type { DeliveryDb } from './db.js';
 
 /**
@@ -78,14 +78,7 @@ end
 return out
 `;
 
-type WithApply = RedisClient & { deliveryApply(numberOfKeys: number, ...keysThenArgs: string[]): Promise<(number | string)[]> };
-
-function withApply(connection: RedisClient): WithApply {
-  const c = connection as WithApply;
-  // defineCommand sends EVALSHA and falls back to EVAL once per connection.
-  if (typeof c.deliveryApply !== 'function') connection.defineCommand('deliveryApply', { lua: APPLY });
-  return c;
-}
+type Apply = { deliveryApply(numberOfKeys: number, ...keysThenArgs: string[]): Promise<(number | string)[]> };
 
 /** Keeps only what cannot break the encoding (`,` and `|` separate fields and entries). */
 const clean = (code: string) => code.replace(/[|,]/g, '_');
@@ -134,7 +127,7 @@ export async function applyStatuses(db: DeliveryDb, events: readonly StatusInput
       args[chunk.length + 2 * i] = e.status;
       args[chunk.length + 2 * i + 1] = entryOf(e);
     });
-    const r = await withApply(db.connection).deliveryApply(chunk.length, ...args);
+    const r = await scriptCommand<Apply>(db.connection, 'deliveryApply', APPLY).deliveryApply(chunk.length, ...args);
     for (let i = 0; i < chunk.length; i++) out.push(applied(Number(r[2 * i]), String(r[2 * i + 1])));
   }
   return out;

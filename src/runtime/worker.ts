@@ -5,7 +5,7 @@ import type { JobOutcome, JobResult, Outcome } from '../contract/outcome.js';
 import type { QueueName } from '../contract/queues.js';
 import { retryPolicy } from '../contract/retry.js';
 import { flatLineLogger, scrub, type Logger } from '../logger.js';
-import { isConnectionError, queuePrefix, type RedisClient } from '../redis.js';
+import { isConnectionError, queuePrefix, scriptCommand, type RedisClient } from '../redis.js';
 import type { OutcomeListener, QueueHandler } from './types.js';
 
 const OUTCOME_MESSAGES: Record<Outcome, string> = {
@@ -137,7 +137,7 @@ export function createWorker(handler: QueueHandler, deps: RuntimeDeps): Worker {
    * would retry, and re-send, a message that went out. The completion that follows carries
    * the result; only a re-run of this very job would miss the marker.
    */
-  const marker = withMarker(connection);
+  const marker = scriptCommand<Marker>(connection, 'markDelivered', MARK_DELIVERED, 1);
   const markDelivered = async (job: Job, result: JobResult) => {
     try {
       const progress = { delivered: result };
@@ -209,14 +209,7 @@ export function createWorker(handler: QueueHandler, deps: RuntimeDeps): Worker {
  */
 const MARK_DELIVERED = `if redis.call('EXISTS', KEYS[1]) == 1 then redis.call('HSET', KEYS[1], 'progress', ARGV[1]) return 1 end return 0`;
 
-type WithMarker = RedisClient & { markDelivered(jobKey: string, progressJson: string): Promise<number> };
-
-function withMarker(connection: RedisClient): WithMarker {
-  const c = connection as WithMarker;
-  // defineCommand sends EVALSHA and falls back to EVAL once per connection.
-  if (typeof c.markDelivered !== 'function') connection.defineCommand('markDelivered', { numberOfKeys: 1, lua: MARK_DELIVERED });
-  return c;
-}
+type Marker = { markDelivered(jobKey: string, progressJson: string): Promise<number> };
 
 function safe<T>(f: () => T): T | undefined {
   try {
