@@ -5,13 +5,22 @@
 import { Server } from 'node:http';
 import { FakeResend } from '../test/fakes/resend.js';
 import { FakeTwilio } from '../test/fakes/twilio.js';
+import { blast, epochNow, signedCallbacks } from './callbacks.js';
 
 export type FakeCommand =
   | { cmd: 'latency'; ms: number }
   | { cmd: 'reset' }
   | { cmd: 'count' }
   | { cmd: 'connections' }
-  | { cmd: 'deliveries' };
+  | { cmd: 'deliveries' }
+  | { cmd: 'callbacks'; url: string; sids: string[]; status: string };
+
+/** A blast of status callbacks, timed here: wall-clock ms (epochNow), comparable with the parent's. */
+export interface CallbacksPosted {
+  startedAt: number;
+  endedAt: number;
+  error?: string;
+}
 
 export interface FakeInfo {
   resendUrl: string;
@@ -65,6 +74,16 @@ process.on('message', (m: { id: number } & FakeCommand) => {
         ...resend.delivered.map((d): Delivery => [d.at, d.subject]),
         ...twilio.delivered.map((d): Delivery => [d.at, d.body ?? '']),
       ]);
+    case 'callbacks': {
+      // Twilio's side of the delivery loop: its status callbacks come from another process.
+      const calls = signedCallbacks(m.url, twilio.accountSid, twilio.authToken, m.sids, m.status);
+      const startedAt = epochNow();
+      blast(m.url, calls).then(
+        () => answer(m.id, { startedAt, endedAt: epochNow() } satisfies CallbacksPosted),
+        (err: Error) => answer(m.id, { startedAt, endedAt: epochNow(), error: err.message } satisfies CallbacksPosted),
+      );
+      return;
+    }
   }
 });
 process.on('disconnect', () => process.exit(0));

@@ -41,7 +41,11 @@ export function printTable(s: Record<string, any>): void {
     const d = s.delivery;
     add('Twilio callbacks/s until applied', `${d.callbacksPerS.ours} = ${d.ratioToBare}x bare, ${d.ratioToSms}x SMS rate`, `bare ${d.callbacksPerS.bare} = ${d.bareToSms}x SMS; SMS ${d.smsPerS}/s`);
     add('  answered by the server alone (workers elsewhere)', `${d.serverOnlyPerS} = ${d.serverOnlyRatioToBare}x bare`);
-    add(`callback -> applied @${d.appliedLatencyMs.ratePerS}/s p50/p99/max ms`, `${d.appliedLatencyMs.p50}/${d.appliedLatencyMs.p99}/${d.appliedLatencyMs.max}`);
+    add(
+      `callback -> applied @${d.appliedLatencyMs.ratePerS}/s p50/p99/max ms`,
+      `${d.appliedLatencyMs.p50}/${d.appliedLatencyMs.p99}/${d.appliedLatencyMs.max}`,
+      d.bareAnsweredLatencyMs && `bare route answered ${d.bareAnsweredLatencyMs.p50}/${d.bareAnsweredLatencyMs.p99}/${d.bareAnsweredLatencyMs.max}`,
+    );
     add('Redis bytes per message (id mapping + status)', `${d.redisBytesPerMessage.memoryUsageOfOneKey}`, `used_memory delta ${d.redisBytesPerMessage.usedMemoryDeltaPerMessage}`);
   }
   const w = [0, 1, 2].map((i) => Math.max(...rows.map((r) => r[i]!.length), 8));

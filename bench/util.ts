@@ -4,7 +4,7 @@ import { pino } from 'pino';
 import { Redis } from 'ioredis';
 import type { Env } from '../src/config.js';
 import { createLogger } from '../src/logger.js';
-import type { Delivery, FakeCommand, FakeInfo } from './fake-providers.js';
+import type { CallbacksPosted, Delivery, FakeCommand, FakeInfo } from './fake-providers.js';
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
@@ -89,6 +89,12 @@ export class Fakes {
   /** TCP connections the fakes accepted since the last reset. */
   connections() {
     return this.ask<number>({ cmd: 'connections' });
+  }
+  /** Twilio status callbacks for `sids`, signed and posted by the fake Twilio's process (32 in flight). */
+  async postCallbacks(url: string, sids: string[], status: string): Promise<CallbacksPosted> {
+    const r = await this.ask<CallbacksPosted>({ cmd: 'callbacks', url, sids, status });
+    if (r.error) throw new Error(`status callbacks: ${r.error}`);
+    return r;
   }
   deliveries() {
     return this.ask<Delivery[]>({ cmd: 'deliveries' });
