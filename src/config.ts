@@ -48,7 +48,9 @@ const DEFAULT_CONCURRENCY: Record<QueueName, number> = {
   appointment: 10,
   reminder: 10,
   webhook: 10,
-  delivery: 20,
+  // A delivery job is a few Redis calls and no provider: one at a time keeps up (README
+  // "Delivery status"), and spares BullMQ's calls to fill idle slots, one per job.
+  delivery: 1,
 };
 
 const queueSpecs = Object.fromEntries(

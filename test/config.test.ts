@@ -40,7 +40,7 @@ describe('config', () => {
   it('reads the delivery variables, PUBLIC_URL without its trailing slash', () => {
     const c = loadConfig({ PUBLIC_URL: 'https://notify.example.com/', RESEND_WEBHOOK_SECRET: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw' });
     expect(c.delivery).toMatchObject({ publicUrl: 'https://notify.example.com', resendWebhookSecret: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw' });
-    expect(c.queues.delivery).toEqual({ concurrency: 20, rateLimit: 'off' });
+    expect(c.queues.delivery).toEqual({ concurrency: 1, rateLimit: 'off' });
   });
 
   it('explains why Zoom is disabled without an account id', () => {
