@@ -10,6 +10,7 @@ import { NotificationClient } from '../src/producer/client.js';
 import { REQUEST_TIMEOUT_MS } from '../src/server/app.js';
 import { BOARD_JSON_SHIM } from '../src/server/dashboard.js';
 import { finished, startHarness } from './support/harness.js';
+import { monitorCommands } from './support/monitor.js';
 import { PrivateRedis } from './support/redis.js';
 import { TOKEN, bearer, startApp } from './support/server.js';
 
@@ -64,10 +65,7 @@ describe('hardening: path parameters are checked before Redis is read', () => {
     const first = await s.app.inject({ method: 'POST', url: '/v1/sms', headers: bearer, payload: { to: PHONE, body: 'Bonjour' } });
     await finished(h, 'sms', first.json().id);
 
-    const monitor = new Redis(h.config.redis.url);
-    const seen: string[][] = [];
-    const m = await monitor.monitor();
-    m.on('monitor', (_time: string, args: string[]) => seen.push(args));
+    const { seen, stop } = await monitorCommands(h.config.redis.url);
     try {
       for (const queue of QUEUES)
         for (const name of BULLMQ_KEY_NAMES) {
@@ -83,8 +81,7 @@ describe('hardening: path parameters are checked before Redis is read', () => {
       expect((await get(`/v1/jobs/sms/${first.json().id}`)).statusCode).toBe(200);
       await new Promise((r) => setTimeout(r, 200)); // MONITOR lines arrive after the commands' answers
     } finally {
-      m.disconnect();
-      monitor.disconnect();
+      await stop();
     }
     const prefix = `${h.config.redis.prefix}:`;
     const reads = seen.filter(([cmd, key]) => /^hgetall$/i.test(cmd ?? '') && key?.startsWith(prefix));
