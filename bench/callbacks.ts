@@ -1,7 +1,8 @@
 /**
  * Twilio status callbacks as Twilio posts them: form-encoded, signed with the account's
  * token over the URL, sent with IN_FLIGHT requests at a time on kept-alive connections.
- * The bench posts them from the fake providers' process, as Twilio posts from elsewhere.
+ * The throughput runs post them from the fake providers' process (as Twilio does, from
+ * elsewhere); the latency run posts its 200/s from the bench process.
  */
 import twilio from 'twilio';
 import { Agent } from 'undici';
@@ -50,22 +51,3 @@ export async function blast(url: string, all: Signed[]): Promise<void> {
 
 /** Wall-clock time in ms with sub-ms precision, comparable across processes of one machine. */
 export const epochNow = () => performance.timeOrigin + performance.now();
-
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-
-/** Posts `all` at a steady `ratePerS`: when each was sent (wall clock, in order) and each answer's latency (ms). */
-export async function steadily(url: string, all: Signed[], ratePerS: number): Promise<{ sentAt: number[]; answered: number[] }> {
-  const sentAt: number[] = [];
-  const answered: number[] = [];
-  const t0 = performance.now();
-  const posts: Promise<number>[] = [];
-  for (let i = 0; i < all.length; i++) {
-    const wait = t0 + (i * 1000) / ratePerS - performance.now();
-    if (wait > 1) await sleep(wait);
-    const t = epochNow();
-    sentAt.push(t);
-    posts.push(post(url, all[i]!).then((st) => (answered.push(epochNow() - t), st)));
-  }
-  if ((await Promise.all(posts)).some((st) => st !== 200)) throw new Error('a callback was not answered 200');
-  return { sentAt, answered };
-}

@@ -5,7 +5,7 @@
 import { Server } from 'node:http';
 import { FakeResend } from '../test/fakes/resend.js';
 import { FakeTwilio } from '../test/fakes/twilio.js';
-import { blast, epochNow, signedCallbacks, steadily } from './callbacks.js';
+import { blast, epochNow, signedCallbacks } from './callbacks.js';
 
 export type FakeCommand =
   | { cmd: 'latency'; ms: number }
@@ -13,15 +13,12 @@ export type FakeCommand =
   | { cmd: 'count' }
   | { cmd: 'connections' }
   | { cmd: 'deliveries' }
-  | { cmd: 'callbacks'; url: string; sids: string[]; status: string; ratePerS?: number };
+  | { cmd: 'callbacks'; url: string; sids: string[]; status: string };
 
 /** A blast of status callbacks, timed here: wall-clock ms (epochNow), comparable with the parent's. */
 export interface CallbacksPosted {
   startedAt: number;
   endedAt: number;
-  /** At a steady rate: when each was sent (wall clock, in the order of the sids) and each answer's latency (ms). */
-  sentAt?: number[];
-  answered?: number[];
   error?: string;
 }
 
@@ -81,9 +78,8 @@ process.on('message', (m: { id: number } & FakeCommand) => {
       // Twilio's side of the delivery loop: its status callbacks come from another process.
       const calls = signedCallbacks(m.url, twilio.accountSid, twilio.authToken, m.sids, m.status);
       const startedAt = epochNow();
-      const posting = m.ratePerS ? steadily(m.url, calls, m.ratePerS) : blast(m.url, calls);
-      posting.then(
-        (steady) => answer(m.id, { startedAt, endedAt: epochNow(), ...steady } satisfies CallbacksPosted),
+      blast(m.url, calls).then(
+        () => answer(m.id, { startedAt, endedAt: epochNow() } satisfies CallbacksPosted),
         (err: Error) => answer(m.id, { startedAt, endedAt: epochNow(), error: err.message } satisfies CallbacksPosted),
       );
       return;

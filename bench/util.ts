@@ -90,12 +90,9 @@ export class Fakes {
   connections() {
     return this.ask<number>({ cmd: 'connections' });
   }
-  /**
-   * Twilio status callbacks for `sids`, signed and posted by the fake Twilio's process: 32 in
-   * flight, or one every 1/`ratePerS` s.
-   */
-  async postCallbacks(url: string, sids: string[], status: string, ratePerS?: number): Promise<CallbacksPosted> {
-    const r = await this.ask<CallbacksPosted>({ cmd: 'callbacks', url, sids, status, ...(ratePerS && { ratePerS }) });
+  /** Twilio status callbacks for `sids`, signed and posted by the fake Twilio's process (32 in flight). */
+  async postCallbacks(url: string, sids: string[], status: string): Promise<CallbacksPosted> {
+    const r = await this.ask<CallbacksPosted>({ cmd: 'callbacks', url, sids, status });
     if (r.error) throw new Error(`status callbacks: ${r.error}`);
     return r;
   }
